@@ -8,6 +8,7 @@ Small modules, each with one job; open any of them to see how it works.
 - ``coursekit.data``: every data set of the course, downloaded, verified and cached
 """
 
+from . import data
 from .environment import doctor, get_device
 from .modes import RunMode, run_mode, set_run_mode
 from .seeding import seed_everything

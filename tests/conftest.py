@@ -1,0 +1,47 @@
+"""Shared pytest fixtures: real data for the tests, a private cache per session, no network."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_coursekit_cache(tmp_path_factory):
+    """Send the processed cache to a temporary folder and ignore any mirror the developer set."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("COURSEKIT_CACHE", str(tmp_path_factory.mktemp("coursekit-cache")))
+        patch.delenv("COURSEKIT_MIRROR", raising=False)
+        yield
+
+
+@pytest.fixture(scope="session")
+def real_data() -> Path:
+    """The folder of real data sets ($COURSEKIT_TEST_DATA); skipped when unset, but a failure on CI."""
+    value = os.environ.get("COURSEKIT_TEST_DATA", "").strip()
+    problem = None
+    if not value:
+        problem = "COURSEKIT_TEST_DATA is not set (point it at the shared data folder, e.g. ../shared/data)"
+    elif not Path(value).is_dir():
+        problem = f"COURSEKIT_TEST_DATA={value} is not a folder"
+    if problem:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{problem}; on CI the real-data tests must run.")
+        pytest.skip(problem)
+    return Path(value).resolve()
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Behave as if this machine were offline: only localhost names resolve."""
+    real_getaddrinfo = socket.getaddrinfo
+
+    def local_only(host, *args, **kwargs):
+        if host not in ("localhost", "127.0.0.1", "::1"):
+            raise socket.gaierror(socket.EAI_NONAME, f"no network in tests (looked up {host})")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", local_only)
