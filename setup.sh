@@ -44,13 +44,15 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
   echo "==> Installing the pinned packages and coursekit (a few minutes the first time)"
   "$venv_python" -m pip install --quiet --disable-pip-version-check -e ".[test]"
   echo "$wanted" > "$stamp"
+  doctor_options=(--brief)
 else
   echo "==> Packages already installed (pyproject.toml unchanged)"
+  doctor_options=(--brief --no-tensorflow)  # TensorFlow was checked after the install; save seconds
 fi
 
 "$venv_python" -m ipykernel install --user --name coursekit --display-name "Python (coursekit)" >/dev/null
 echo "==> Jupyter kernel 'coursekit' registered"
-"$venv_python" -m coursekit doctor --brief || true
+"$venv_python" -m coursekit doctor "${doctor_options[@]}" || true
 
 if [ "$open_lab" = 1 ]; then
   echo "==> Opening JupyterLab (stop it with Ctrl-C)"

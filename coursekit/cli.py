@@ -4,6 +4,8 @@
     coursekit fetch [NAME ...]  download data sets ahead of time (all by default)
     coursekit data              list the data sets and whether each is ready
     coursekit mode              show the run mode and why it was picked
+    coursekit progress          show which exercises you have passed, per day
+    coursekit exercises         rewrite exercises/ from solutions/ (for course authors)
 
 Each sub-command is one small function below; ``main`` only routes to it.
 """
@@ -51,6 +53,18 @@ def cmd_mode(args) -> int:
     return 0
 
 
+def cmd_progress(args) -> int:
+    from .progress import cmd_progress
+
+    return cmd_progress(args)
+
+
+def cmd_exercises(args) -> int:
+    from .exercises import main
+
+    return main(["--check"] * args.check + ["--execute"] * args.execute)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="coursekit", description="Tools of the deep-learning course.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -72,6 +86,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     mode = commands.add_parser("mode", help="show the run mode (fast, laptop or full) and why")
     mode.set_defaults(run=cmd_mode)
+
+    progress = commands.add_parser("progress", help="show which exercises you have passed, per day")
+    progress.add_argument("--reset", action="store_true", help="start over (the old file is kept as .bak)")
+    progress.add_argument("--file", help="progress file (default: $COURSEKIT_PROGRESS or the user cache)")
+    progress.set_defaults(run=cmd_progress)
+
+    exercises = commands.add_parser("exercises", help="rewrite exercises/ from solutions/ (course authors)")
+    exercises.add_argument("--check", action="store_true", help="change nothing; exit 1 if exercises/ is out of date")
+    exercises.add_argument("--execute", action="store_true", help="rerun the solutions first to refresh compared outputs")
+    exercises.set_defaults(run=cmd_exercises)
     return parser
 
 

@@ -1,0 +1,93 @@
+"""How an exercise's check is written: a hint and a few cases, registered under the exercise's id.
+
+A check module (``day0.py``, ``day1.py``, ...) writes one generator per exercise::
+
+    @exercise("day0.relu", expects="function", hint="Keep the positive entries, put 0 elsewhere.")
+    def relu_cases():
+        x = torch.tensor([-2.0, 0.0, 3.0])
+        yield Case(f"x = {describe(x)}", args=(x,), expected=F.relu(x))
+
+Each ``Case`` calls the learner's answer with ``args`` and either compares what comes back
+with ``expected`` (a reference computed with PyTorch's own functions) or, for a property
+test, gives it to ``test``, which returns what is wrong in words, or ``None``. ``use``
+replaces the call when the answer is not a function (``use=count_parameters`` for a model).
+The cases are made afresh for every check, and the learner's code only ever sees copies.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import pkgutil
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator
+
+from .compare import ATOL, RTOL
+
+KINDS = ("function", "module", "tensor", "value")
+
+
+@dataclass
+class Case:
+    """One test of the learner's answer."""
+
+    given: str  # what this case gives the answer, in words (shown when the case fails)
+    args: tuple = ()  # the answer is called as answer(*args), on copies of args
+    expected: Any = None  # the right result, compared with compare() ...
+    test: Callable[[Any], str | None] | None = None  # ... or a property: test(result) -> problem or None
+    use: Callable | None = None  # how to use the answer, when not answer(*args): use(answer, *args)
+    hint: str = ""  # a hint for this case only (else the exercise's hint)
+    atol: float = ATOL
+    rtol: float = RTOL
+
+
+@dataclass
+class Exercise:
+    """An exercise's check: what kind of answer it expects, its cases and a hint."""
+
+    id: str
+    expects: str
+    cases: Callable[[], Iterator[Case]]
+    hint: str
+    points: float = 1.0
+    time_limit: float = 5.0  # seconds one call of the learner's code may take
+
+
+_REGISTRY: dict[str, Exercise] = {}
+
+
+def exercise(id: str, *, expects: str, hint: str, points: float = 1.0, time_limit: float = 5.0):
+    """Register the decorated generator of cases as the check of exercise ``id`` ("day0.relu")."""
+    if expects not in KINDS:
+        raise ValueError(f"expects must be one of {KINDS}, not {expects!r}")
+
+    def register(cases):
+        _REGISTRY[id] = Exercise(id, expects, cases, hint, points, time_limit)
+        return cases
+
+    return register
+
+
+def find(id: str) -> Exercise | None:
+    """The exercise registered as ``id``, importing its day's module (``day0.x`` -> ``day0.py``)."""
+    if id not in _REGISTRY and isinstance(id, str) and id.split(".")[0].isidentifier():
+        try:
+            importlib.import_module(f"{__package__}.{id.split('.')[0]}")
+        except ImportError:
+            pass
+    return _REGISTRY.get(id)
+
+
+def all_exercises() -> list[Exercise]:
+    """Every exercise of the course, in the order the check modules define them."""
+    from . import __path__ as here
+
+    for module in sorted(m.name for m in pkgutil.iter_modules(here) if m.name.startswith("day")):
+        importlib.import_module(f"{__package__}.{module}")
+    return list(_REGISTRY.values())
+
+
+def suggest(id) -> str:
+    """A 'did you mean ...?' for a mistyped exercise id."""
+    close = difflib.get_close_matches(str(id), [e.id for e in all_exercises()], n=1)
+    return f" Did you mean {close[0]!r}?" if close else ""

@@ -1,0 +1,234 @@
+"""Run an exercise's cases on the learner's answer, safely, and turn what happens into a Result.
+
+``run_check(id, answer)`` never raises and never prints. Around the learner's code it:
+
+- gives it copies, so the learner's tensors and models stay as they were, and reports a
+  function that changes its inputs (or a model that changes itself) in place;
+- keeps the random number generators' state, so a check does not change what the rest
+  of the notebook computes;
+- records warnings instead of letting them reach stderr (they are mentioned on a failure);
+- runs each call in a worker thread with a time limit. Python cannot kill a thread, so on
+  a time-out the check asks the thread to stop (an exception raised inside it, which ends
+  an endless Python loop) and says so; a thread stuck inside one long C call may keep the
+  CPU busy until it returns. We chose a thread over ``signal.alarm`` because it works on
+  Windows and in any thread, and the check always comes back on time.
+"""
+
+from __future__ import annotations
+
+import copy
+import ctypes
+import os
+import random
+import threading
+import traceback
+import warnings
+from contextlib import contextmanager
+
+import numpy as np
+import torch
+
+from .cases import Case, Exercise, find, suggest
+from .compare import compare, describe, type_name
+from .result import Result
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_KIND_WORDS = {"function": "a function", "module": "a model (an nn.Module)", "tensor": "a tensor", "value": "a value"}
+_KIND_HINTS = {
+    "function": "Give the function itself, without calling it: check(ID, my_function), not check(ID, my_function(x)).",
+    "module": "Give the model object, e.g. nn.Sequential(...) or an instance of your nn.Module class.",
+    "tensor": "Give the tensor your code computed.",
+    "value": "",
+}
+
+
+class TimeUp(BaseException):
+    """Raised inside the learner's code when it runs past the time limit (BaseException:
+    an ``except Exception`` in the learner's code does not swallow it)."""
+
+
+def run_check(id: str, answer, *, time_limit: float | None = None) -> Result:
+    """Check ``answer`` against the exercise ``id`` and return the Result (prints nothing, never raises)."""
+    exercise = find(id)
+    if exercise is None:
+        return Result(str(id), "failed", f"there is no exercise called {id!r}.{suggest(id)}", max_points=0)
+    try:
+        with warnings.catch_warnings(record=True) as caught, _keep_random_state():
+            warnings.simplefilter("always")
+            result = _run(exercise, answer, time_limit or exercise.time_limit)
+        if caught and not result.passed:
+            first = caught[0]
+            result.details.append(("note", f"your code warned: {first.category.__name__}: {first.message}"))
+        return result
+    except Exception as error:  # a bug in the check itself must not break the notebook either
+        return Result(exercise.id, "failed", f"the check itself failed ({error!r}). Please tell your instructor.",
+                      max_points=exercise.points)
+
+
+def _run(exercise: Exercise, answer, time_limit: float) -> Result:
+    def fail(summary, details=(), hint=exercise.hint):
+        details = list(details) + ([("hint", hint)] if hint else [])
+        return Result(exercise.id, "failed", summary, details, 0.0, exercise.points)
+
+    if answer is None or answer is Ellipsis:
+        return _not_attempted(exercise)
+    if not _is_kind(answer, exercise.expects):
+        hint = _KIND_HINTS[exercise.expects].replace("ID", repr(exercise.id))
+        return fail(f"expected {_KIND_WORDS[exercise.expects]}, but got {type_name(answer)}.", hint=hint)
+
+    cases = list(exercise.cases())
+    for number, case in enumerate(cases, 1):
+        where = f"case {number} of {len(cases)}"
+        given = [("given", case.given)]
+        hint = case.hint or exercise.hint
+        mine = _copy(answer)
+        args = _copy(case.args)
+        outcome = _call_with_time_limit(case.use or _call, (mine, *args), time_limit)
+        if isinstance(outcome, TimeUp):
+            return fail(f"your code did not finish in time ({where}): an endless loop?",
+                        given + [("problem", str(outcome))], hint)
+        if isinstance(outcome, BaseException):
+            return fail(f"your code raised an error ({where}).", given + _error_lines(outcome), hint)
+        got = outcome[0]
+        if number == 1 and (got is None or got is Ellipsis):
+            return _not_attempted(exercise, returned=got)
+        name = "the model" if isinstance(answer, torch.nn.Module) else "your answer"
+        changed = _changed(answer, mine, name) or _changed(case.args, args, "an input")
+        if changed:
+            return fail(f"your code changed {changed} in place ({where}).", given,
+                        "Leave what you were given as it was: make new tensors (x * 2, torch.where(...), "
+                        "x.detach() for gradients) rather than change it (x *= 2, x[...] = ..., methods "
+                        "ending in _ such as requires_grad_).")
+        problem = _judge(case, got)
+        if problem:
+            expected = [] if case.test else [("expected", describe(case.expected))]
+            return fail(f"not right yet ({where}).",
+                        given + expected + [("got", describe(got)), ("problem", problem)], hint)
+    return Result(exercise.id, "passed", f"passed, all {len(cases)} cases right.", [],
+                  exercise.points, exercise.points)
+
+
+def _call(answer, *args):
+    return answer(*args)
+
+
+def _judge(case: Case, got) -> str | None:
+    """What is wrong with ``got`` for this case, in words, or None."""
+    try:
+        if case.test is not None:
+            return case.test(got)
+        return compare(got, case.expected, case.atol, case.rtol)
+    except Exception as error:
+        return f"the check could not make sense of what came back ({type(error).__name__}: {error})"
+
+
+def _not_attempted(exercise: Exercise, returned=Ellipsis) -> Result:
+    summary = "not attempted yet. Write your code where the # TODO is, run that cell, then this one."
+    details = [] if returned is Ellipsis else [
+        ("note", "your code returned None. If you have written it, is a `return` missing?")]
+    return Result(exercise.id, "not attempted", summary, details, 0.0, exercise.points)
+
+
+def _is_kind(answer, kind: str) -> bool:
+    return {"function": callable(answer), "module": isinstance(answer, torch.nn.Module),
+            "tensor": isinstance(answer, torch.Tensor), "value": True}[kind]
+
+
+# ----------------------------------------------------------------------------- safety
+
+
+def _copy(obj):
+    """A copy the learner's code may change without touching the original."""
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().clone().requires_grad_(obj.requires_grad)
+    if isinstance(obj, tuple):
+        return tuple(_copy(item) for item in obj)
+    try:
+        return copy.deepcopy(obj)
+    except Exception:  # something that cannot be copied (a generator, an open file): use it as it is
+        return obj
+
+
+def _changed(original, used, name: str) -> str | None:
+    """``name`` (plus what changed) if ``used`` no longer matches ``original``, else None."""
+    if isinstance(original, (tuple, list)) and isinstance(used, (tuple, list)):
+        return next((c for o, u in zip(original, used) if (c := _changed(o, u, name))), None)
+    if isinstance(original, torch.Tensor) and isinstance(used, torch.Tensor):
+        if original.requires_grad != used.requires_grad:
+            return f"{name} (its requires_grad flag)"
+        if (original.grad is None) != (used.grad is None):
+            return f"{name} (its .grad)"
+        return None if _same_values(original, used) else f"{name} (its values)"
+    if isinstance(original, torch.nn.Module) and isinstance(used, torch.nn.Module):
+        # Parameters only: buffers such as BatchNorm's running mean change in training, as they should.
+        after = dict(used.named_parameters())
+        for key, value in original.named_parameters():
+            if key not in after or not _same_values(value, after[key]):
+                return f"{name} (its {key})"
+    return None
+
+
+def _same_values(a: torch.Tensor, b: torch.Tensor) -> bool:
+    if a.shape != b.shape or a.dtype != b.dtype or a.device != b.device:
+        return False
+    if a.device.type == "meta":
+        return True
+    with torch.no_grad():
+        same = a == b
+        if a.is_floating_point():
+            same |= a.isnan() & b.isnan()
+        return bool(same.all())
+
+
+@contextmanager
+def _keep_random_state():
+    """Put the random number generators back as they were, whatever ran inside."""
+    python, numpy, cpu = random.getstate(), np.random.get_state(), torch.get_rng_state()
+    cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else None
+    try:
+        yield
+    finally:
+        random.setstate(python)
+        np.random.set_state(numpy)
+        torch.set_rng_state(cpu)
+        if cuda is not None:
+            torch.cuda.set_rng_state_all(cuda)
+
+
+def _call_with_time_limit(function, args: tuple, seconds: float):
+    """``(value,)`` of ``function(*args)``, the exception it raised, or a TimeUp after ``seconds``."""
+    box: list = [None]
+
+    def work():
+        try:
+            box[0] = (function(*args),)
+        except BaseException as error:  # noqa: B036 - everything becomes feedback
+            box[0] = error
+
+    worker = threading.Thread(target=work, name="coursekit-check", daemon=True)
+    worker.start()
+    why = f"it was still running after {seconds:g} s"
+    try:
+        worker.join(seconds)
+    except KeyboardInterrupt:  # the learner pressed stop while the check was waiting
+        why = "you interrupted it"
+    if not worker.is_alive():
+        return box[0]
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(worker.ident), ctypes.py_object(TimeUp))
+    worker.join(1.0)
+    if worker.is_alive():
+        return TimeUp(f"{why}; the check stopped waiting, but your code may still be running: if the "
+                      "notebook stays busy, interrupt the kernel (the ■ button).")
+    return TimeUp(f"{why}, so the check stopped it.")
+
+
+def _error_lines(error: BaseException) -> list[tuple[str, str]]:
+    lines = [("error", f"{type(error).__name__}: {error}".strip())]
+    frames = [f for f in traceback.extract_tb(error.__traceback__)
+              if not f.filename.startswith(_HERE) and "site-packages" not in f.filename
+              and os.sep + "lib" + os.sep + "python" not in f.filename]
+    if frames:
+        frame = frames[-1]
+        code = f": {frame.line.strip()}" if frame.line else ""
+        lines.append(("where", f"line {frame.lineno}, in {frame.name}{code}"))
+    return lines
