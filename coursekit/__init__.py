@@ -10,7 +10,7 @@ Small modules, each with one job; open any of them to see how it works.
 - ``coursekit.plots``, ``coursekit.training``, ``coursekit.playground``: plots, fit/evaluate, the Day 1 playground
 """
 
-from . import data
+from . import data, plots, training
 from .checks import check, run_check
 from .environment import doctor, get_device
 from .modes import RunMode, run_mode, set_run_mode

@@ -26,6 +26,8 @@ How to write a solution notebook (nbgrader's own markers, so nbgrader can use it
 - Outputs (and execution counts) are kept only in solution cells whose first line is
   ``# NBVAL_CHECK_OUTPUT`` (nbval compares them: a check's pass line). Exercises keep no outputs and lose that line,
   so nbval only checks that they run (their checks say "not attempted").
+- Exercises carry ``metadata.coursekit.assignment`` (the path under ``solutions/`` without
+  ``.ipynb``), which tells the instructors' grader which checks a handed-in notebook gets.
 - Cells with solution blocks are given nbgrader "solution" metadata, cells with hidden tests
   nbgrader "grade" metadata (1 point, locked), where missing; exercises drop it.
 Other files under ``solutions/`` (e.g. a ``conftest.py`` for the tests) are copied as they are.
@@ -176,9 +178,11 @@ def _nbgrader_metadata(cell, solution: bool, hidden: bool) -> dict:
     return meta
 
 
-def student_notebook(nb, where: str = "notebook"):
-    """The exercise notebook made from a (tidy) solution notebook."""
+def student_notebook(nb, where: str = "notebook", assignment: str | None = None):
+    """The exercise notebook made from a (tidy) solution notebook; ``assignment`` names it for the grader."""
     nb = nbformat.from_dict(nb)
+    if assignment:
+        nb.metadata["coursekit"] = {"assignment": assignment}
     cells = []
     for number, cell in enumerate(nb.cells, 1):
         cell.metadata.pop("nbgrader", None)
@@ -209,7 +213,8 @@ def plan(solutions: Path, exercises: Path, executed: dict | None = None) -> dict
             nb = (executed or {}).get(source) or nbformat.read(source, as_version=4)
             tidy = tidy_solution(nb, str(relative))
             wanted[source] = nbformat.writes(tidy) + "\n"
-            wanted[exercises / relative] = nbformat.writes(student_notebook(tidy, str(relative))) + "\n"
+            student = student_notebook(tidy, str(relative), relative.with_suffix("").as_posix())
+            wanted[exercises / relative] = nbformat.writes(student) + "\n"
         else:
             wanted[exercises / relative] = source.read_bytes()
     changes: dict[Path, str | bytes | None] = {}

@@ -35,7 +35,7 @@ def test_quiz_files_are_valid(path):
     assert quiz.problems(data) == []
     assert data["day"] == path.stem
     loaded = quiz.load(path.stem)
-    assert 3 <= len(loaded.questions) <= 10
+    assert 3 <= len(loaded.questions) <= 12  # a short quiz: a few minutes at the end of a day
     assert any(q.multiple for q in loaded.questions) and any(not q.multiple for q in loaded.questions)
 
 

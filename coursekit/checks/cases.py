@@ -12,6 +12,9 @@ with ``expected`` (a reference computed with PyTorch's own functions) or, for a 
 test, gives it to ``test``, which returns what is wrong in words, or ``None``. ``use``
 replaces the call when the answer is not a function (``use=count_parameters`` for a model).
 The cases are made afresh for every check, and the learner's code only ever sees copies.
+Random inputs are drawn with ``input_seed()`` mixed into their seeds: it is 0 in the
+notebooks, and the instructors' grader sets its own, so graded inputs cannot be known ahead.
+``answer`` names the variable the exercise notebook asks for (``relu``, ``model``).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import pkgutil
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
@@ -51,21 +55,40 @@ class Exercise:
     hint: str
     points: float = 1.0
     time_limit: float = 5.0  # seconds one call of the learner's code may take
+    answer: str | None = None  # the name the exercise notebook defines for the answer ("relu")
 
 
 _REGISTRY: dict[str, Exercise] = {}
+_INPUT_SEED = 0
 
 
-def exercise(id: str, *, expects: str, hint: str, points: float = 1.0, time_limit: float = 5.0):
+def exercise(id: str, *, expects: str, hint: str, points: float = 1.0, time_limit: float = 5.0,
+             answer: str | None = None):
     """Register the decorated generator of cases as the check of exercise ``id`` ("day0.relu")."""
     if expects not in KINDS:
         raise ValueError(f"expects must be one of {KINDS}, not {expects!r}")
 
     def register(cases):
-        _REGISTRY[id] = Exercise(id, expects, cases, hint, points, time_limit)
+        _REGISTRY[id] = Exercise(id, expects, cases, hint, points, time_limit, answer)
         return cases
 
     return register
+
+
+def input_seed() -> int:
+    """What the cases mix into the seeds of their random inputs: 0, except while the grader runs them."""
+    return _INPUT_SEED
+
+
+@contextmanager
+def seeded_inputs(seed: int):
+    """Make the cases draw other random inputs (the grader's secret seed) inside this block."""
+    global _INPUT_SEED
+    saved, _INPUT_SEED = _INPUT_SEED, int(seed)
+    try:
+        yield
+    finally:
+        _INPUT_SEED = saved
 
 
 def find(id: str) -> Exercise | None:

@@ -9,19 +9,20 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .cases import Case, exercise
+from .cases import Case, exercise, input_seed
 from .compare import describe
 
 
 def _random(*shape, seed=0, dtype=torch.float32):
-    """Inputs that are the same at every check, without touching the global random generator."""
-    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=dtype)
+    """Inputs that are the same at every check (the grader varies them), without touching the global generator."""
+    seed = seed + 1_000_003 * input_seed()
+    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed % 2**63), dtype=dtype)
 
 
 # ----------------------------------------------------------------------------- tensors
 
 
-@exercise("day0.relu", expects="function",
+@exercise("day0.relu", expects="function", answer="relu",
           hint="Keep x where it is positive and put 0 elsewhere: torch.where(condition, x, 0.0) or x.clamp(min=0).")
 def relu_cases():
     inputs = [
@@ -51,7 +52,7 @@ def _mean_of_cubes(x):
     return (x**3).mean()
 
 
-@exercise("day0.gradient", expects="function",
+@exercise("day0.gradient", expects="function", answer="gradient",
           hint="Take a copy that records operations, x = x.detach().requires_grad_(), "
                "call .backward() on f(x), then read the copy's .grad.")
 def gradient_cases():
@@ -108,7 +109,7 @@ def _parameters_without_gradient(model, x):
     return [name for name, p in model.named_parameters() if p.grad is None]
 
 
-@exercise("day0.model", expects="module",
+@exercise("day0.model", expects="module", answer="model",
           hint="nn.Sequential(layer from 4 to 8 features, activation, layer from 8 to 3 features).")
 def model_cases():
     x = _random(5, 4, seed=5)
