@@ -149,32 +149,23 @@ def _train(config: PlaygroundConfig, on_epoch) -> Run:
 
 
 def plot_run(run: Run, fig=None):
-    """Loss curves (left) and the decision boundary with train and test points (right)."""
-    import matplotlib.pyplot as plt
+    """Loss curves (left) and the decision boundary with train (dots) and test (crosses) points (right)."""
+    from . import plots
 
-    fig = fig or plt.figure(figsize=(10, 4))
+    if fig is None:
+        fig, _ = plots.new_figure(1, 2)
     fig.clear()
     curves, boundary = fig.subplots(1, 2)
     epochs = np.arange(1, len(run.history["train_loss"]) + 1)
-    curves.plot(epochs, run.history["train_loss"], label="train loss")
-    curves.plot(epochs, run.history["test_loss"], label="test loss", linestyle="--")
-    curves.set(xlabel="epoch", ylabel="binary cross-entropy", title="Loss")
+    plots.plot_lines({"train loss": (epochs, run.history["train_loss"]),
+                      "test loss": (epochs, run.history["test_loss"])},
+                     ax=curves, title="Loss", xlabel="epoch", ylabel="binary cross-entropy")
     curves.legend()
-
-    both = torch.cat([run.x_train, run.x_test])
-    low, high = both.min(0).values - 0.5, both.max(0).values + 0.5
-    gx, gy = torch.meshgrid(torch.linspace(low[0], high[0], 200), torch.linspace(low[1], high[1], 200), indexing="xy")
-    with torch.no_grad():
-        run.model.eval()
-        prob = torch.sigmoid(run.model(torch.stack([gx.ravel(), gy.ravel()], 1))).reshape(gx.shape)
-    boundary.contourf(gx, gy, prob, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.6)
-    boundary.contour(gx, gy, prob, levels=[0.5], colors="black", linewidths=1.5)
-    for x, y, marker, name in ((run.x_train, run.y_train, "o", "train"), (run.x_test, run.y_test, "^", "test")):
-        boundary.scatter(x[:, 0], x[:, 1], c=y, cmap="RdBu_r", marker=marker, edgecolors="white",
-                         linewidths=0.5, s=22, label=name, vmin=0, vmax=1)
-    boundary.set(title=f"Decision boundary, test accuracy {run.history['test_acc'][-1]:.0%}", xticks=[], yticks=[])
-    boundary.legend(loc="lower right")
-    fig.tight_layout()
+    plots.plot_decision_boundary(run.model, run.x_train, run.y_train.long(), ax=boundary,
+                                 title=f"Decision boundary, test accuracy {run.history['test_acc'][-1]:.0%}")
+    boundary.scatter(run.x_test[:, 0], run.x_test[:, 1], c="black", marker="x", s=20, linewidths=1,
+                     label="test points")
+    boundary.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3, frameon=False)
     return fig
 
 
@@ -183,6 +174,8 @@ def playground(config: PlaygroundConfig = PlaygroundConfig(), redraw_every: int 
     import ipywidgets as w
     import matplotlib.pyplot as plt
     from IPython.display import display
+
+    from . import plots
 
     controls = {
         "dataset": w.Dropdown(options=DATASETS, value=config.dataset, description="data"),
@@ -205,7 +198,7 @@ def playground(config: PlaygroundConfig = PlaygroundConfig(), redraw_every: int 
         button.disabled = True
         try:
             chosen = replace(config, **{name: c.value for name, c in controls.items()})
-            fig = plt.figure(figsize=(10, 4))
+            fig, _ = plots.new_figure(1, 2)
             plt.close(fig)  # drawn only into the output widget, never twice
 
             def redraw(run, epoch):
