@@ -50,6 +50,7 @@ def download(url: str, dest: str | Path, *, checksum: str | None = None,
         os.replace(part, dest)
     except _Failed as failure:
         part.unlink(missing_ok=True)
+        _remove_if_empty(dest.parent)
         what = f"{dest.parent.name}/{dest.name}"
         raise DataError(f"Could not download {what} from {url}: {failure}. "
                         f"{advice or _default_advice(dest, failure.offline)}") from None
@@ -57,6 +58,14 @@ def download(url: str, dest: str | Path, *, checksum: str | None = None,
         part.unlink(missing_ok=True)
         raise
     return dest
+
+
+def _remove_if_empty(folder: Path) -> None:
+    """Leave no empty data-set folder behind a failed first download (a folder with files stays)."""
+    try:
+        folder.rmdir()
+    except OSError:
+        pass
 
 
 def _open_part(part: Path):

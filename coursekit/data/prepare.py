@@ -19,8 +19,8 @@ def read_file(dataset: Dataset, file: RemoteFile, path: Path) -> Any:
     try:
         return file.read(path)
     except BadFile as problem:
-        raise DataError(f"{path} is not a valid {dataset.name} file: {problem}. It is probably truncated or "
-                        f"corrupt: delete it and load again to download a fresh copy (or run "
+        raise DataError(f"{path} is not a valid {dataset.name} file: {problem}. "
+                        f"Delete it and load again to download a fresh copy (or run "
                         f"`coursekit fetch {dataset.name}`), or copy a good copy into {path.parent}/.") from None
     except OSError as error:
         raise DataError(f"{path} cannot be read ({error.strerror or error}).") from None
