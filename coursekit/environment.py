@@ -339,6 +339,7 @@ def doctor(*, tensorflow: bool = True, speed: bool = True, verbose: bool = True)
         if speed:
             _measure_matmul(report, device)
         report.add("summary", "device for the course", _describe_device(device))
+        report.add("summary", "what to expect", _expectation(device))
     except Exception as error:
         report.add("summary", "device for the course", f"none: {error}", "fail",
                    f"Unset ${DEVICE_ENV_VAR}, or set it to a device listed above.")
@@ -351,6 +352,14 @@ def doctor(*, tensorflow: bool = True, speed: bool = True, verbose: bool = True)
 def _describe_device(device) -> str:
     reason = f"set by ${DEVICE_ENV_VAR}" if os.environ.get(DEVICE_ENV_VAR) else "picked automatically"
     return f"{device} ({reason})"
+
+
+def _expectation(device) -> str:
+    if device.type == "cuda":
+        return "a GPU: full mode runs the notebooks at the scale of the published results"
+    if device.type == "mps":
+        return "Apple GPU: laptop mode runs faster than on the CPU; full mode works but is slow"
+    return "CPU only: laptop mode, minutes per notebook; full mode is meant for a CUDA GPU"
 
 
 def _add_mode_and_data(report: Report) -> None:
