@@ -56,5 +56,9 @@ echo "==> Jupyter kernel 'coursekit' registered"
 
 if [ "$open_lab" = 1 ]; then
   echo "==> Opening JupyterLab (stop it with Ctrl-C)"
-  exec .venv/bin/jupyter lab notebooks/00_start_here.ipynb
+  lab_options=()
+  [ "$(id -u)" = 0 ] && lab_options+=(--allow-root)  # containers and cloud machines often run as root
+  # The course folder is the root, so exercises/ and solutions/ are in the file browser too.
+  exec .venv/bin/jupyter lab "${lab_options[@]}" --ServerApp.root_dir="$PWD" \
+    --LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb
 fi
