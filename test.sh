@@ -2,7 +2,8 @@
 # Quick start, step 2: run the whole test suite, unit tests and every notebook in fast mode.
 #
 #   ./test.sh                 everything (sets up .venv first if needed)
-#   ./test.sh tests/test_modes.py -x   any pytest arguments narrow the run
+#   ./test.sh -x              everything, stopping at the first failure (any pytest option)
+#   ./test.sh tests/test_modes.py      naming paths runs only those
 #
 # Tests never touch the network. Real data sets are read from $COURSEKIT_TEST_DATA,
 # by default ../shared/data beside the repository when it exists, else your own
@@ -21,7 +22,12 @@ fi
 export COURSEKIT_MODE=fast
 export MPLBACKEND=Agg
 
-if [ "$#" -eq 0 ]; then
-  set -- tests notebooks solutions exercises
+# Options alone (./test.sh -x) still test everything; naming a path narrows the run.
+paths_given=0
+for arg in "$@"; do
+  case "$arg" in -*) ;; *) paths_given=1 ;; esac
+done
+if [ "$paths_given" = 0 ]; then
+  set -- "$@" tests notebooks solutions exercises
 fi
 exec .venv/bin/python -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=300 -p no:cacheprovider "$@"

@@ -8,6 +8,7 @@ Small modules, each with one job; open any of them to see how it works.
 - ``coursekit.data``: every data set of the course, downloaded, verified and cached
 - ``coursekit.checks``, ``coursekit.progress``, ``coursekit.quiz``: exercises that check themselves
 - ``coursekit.plots``, ``coursekit.training``, ``coursekit.playground``: plots, fit/evaluate, the Day 1 playground
+- ``coursekit.grading``: the instructors' grader (``coursekit grade``)
 """
 
 from . import data, plots, training

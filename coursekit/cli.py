@@ -6,6 +6,7 @@
     coursekit mode              show the run mode and why it was picked
     coursekit progress          show which exercises you have passed, per day
     coursekit exercises         rewrite exercises/ from solutions/ (for course authors)
+    coursekit grade DIR --out OUT  grade a folder of handed-in notebooks (instructors)
 
 Each sub-command is one small function below; ``main`` only routes to it.
 """
@@ -65,6 +66,12 @@ def cmd_exercises(args) -> int:
     return main(["--check"] * args.check + ["--execute"] * args.execute)
 
 
+def cmd_grade(args) -> int:
+    from .grading import cmd_grade
+
+    return cmd_grade(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="coursekit", description="Tools of the deep-learning course.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -96,6 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
     exercises.add_argument("--check", action="store_true", help="change nothing; exit 1 if exercises/ is out of date")
     exercises.add_argument("--execute", action="store_true", help="rerun the solutions first to refresh compared outputs")
     exercises.set_defaults(run=cmd_exercises)
+
+    from .grading import add_arguments as add_grade_arguments  # cheap: imports only argparse
+
+    grade = commands.add_parser("grade", help="grade a folder of handed-in exercise notebooks (instructors)")
+    add_grade_arguments(grade)
+    grade.set_defaults(run=cmd_grade)
     return parser
 
 
