@@ -65,6 +65,8 @@ ANSWERS = [
     ("day0.relu", lambda x: torch.empty(x.shape, device="meta")),
     ("day0.relu", in_place),
     ("day0.relu", warns),
+    ("day0.relu", torch.relu),  # forbidden: the exercise is to write it
+    ("day0.relu", nn.ReLU()),
     ("day0.gradient", lambda f, x: torch.autograd.grad(f(t := x.detach().requires_grad_()), t)[0]),
     ("day0.gradient", lambda f, x: x),
     ("day0.model", nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))),
@@ -72,6 +74,7 @@ ANSWERS = [
     ("day0.model", nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))),
     ("day0.model", nn.Linear(4, 3)),
     ("day0.model", None),
+    ("day0.model", nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3)).to("meta")),
 ]
 
 

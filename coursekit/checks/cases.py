@@ -15,6 +15,9 @@ The cases are made afresh for every check, and the learner's code only ever sees
 Random inputs are drawn with ``input_seed()`` mixed into their seeds: it is 0 in the
 notebooks, and the instructors' grader sets its own, so graded inputs cannot be known ahead.
 ``answer`` names the variable the exercise notebook asks for (``relu``, ``model``).
+Inputs are made on the CPU; the runner moves them to the answer's device (a model's) and
+brings the result back, so cases never deal with devices (``placement.py``). A case whose
+``use`` needs data (test images, say) takes it through ``args`` so that it is moved too.
 """
 
 from __future__ import annotations
@@ -56,6 +59,8 @@ class Exercise:
     points: float = 1.0
     time_limit: float = 5.0  # seconds one call of the learner's code may take
     answer: str | None = None  # the name the exercise notebook defines for the answer ("relu")
+    forbids: tuple = ()  # torch functions and methods the answer may not call (see forbid.py)
+    forbid_hint: str = ""  # what to do instead, shown when it calls one of them
 
 
 _REGISTRY: dict[str, Exercise] = {}
@@ -63,13 +68,17 @@ _INPUT_SEED = 0
 
 
 def exercise(id: str, *, expects: str, hint: str, points: float = 1.0, time_limit: float = 5.0,
-             answer: str | None = None):
-    """Register the decorated generator of cases as the check of exercise ``id`` ("day0.relu")."""
+             answer: str | None = None, forbids: tuple = (), forbid_hint: str = ""):
+    """Register the decorated generator of cases as the check of exercise ``id`` ("day0.relu").
+
+    ``forbids`` lists the torch functions and methods the answer may not call (``forbid.SIGMOID``,
+    ``forbid.AUTOGRAD``, ...); ``forbid_hint`` says what to do instead.
+    """
     if expects not in KINDS:
         raise ValueError(f"expects must be one of {KINDS}, not {expects!r}")
 
     def register(cases):
-        _REGISTRY[id] = Exercise(id, expects, cases, hint, points, time_limit, answer)
+        _REGISTRY[id] = Exercise(id, expects, cases, hint, points, time_limit, answer, tuple(forbids), forbid_hint)
         return cases
 
     return register

@@ -11,6 +11,7 @@ import torch.nn.functional as F
 
 from .cases import Case, exercise, input_seed
 from .compare import describe
+from .placement import devices_of
 
 
 def _random(*shape, seed=0, dtype=torch.float32):
@@ -23,7 +24,9 @@ def _random(*shape, seed=0, dtype=torch.float32):
 
 
 @exercise("day0.relu", expects="function", answer="relu",
-          hint="Keep x where it is positive and put 0 elsewhere: torch.where(condition, x, 0.0) or x.clamp(min=0).")
+          hint="Keep x where it is positive and put 0 elsewhere: torch.where(condition, x, 0.0) or x.clamp(min=0).",
+          forbids=(torch.relu, torch.relu_, torch.Tensor.relu, torch.Tensor.relu_, F.relu, F.relu_),
+          forbid_hint="Build it from a comparison and torch.where (or clamp), not from PyTorch's own relu.")
 def relu_cases():
     inputs = [
         torch.tensor([-2.0, -0.5, 0.0, 0.5, 2.0]),
@@ -70,13 +73,18 @@ def gradient_cases():
 
 
 def _devices(model, *args):
-    return sorted({str(p.device) for p in model.parameters()})
+    return devices_of(model)
 
 
-def _on_cpu(devices):
-    if set(devices) <= {"cpu"}:
-        return None
-    return f"its parameters are on {', '.join(devices)}; build it on the CPU (no device=..., or call .cpu())"
+def _on_one_real_device(devices):
+    # Any one device is fine (the check runs the model where it is); meta holds no values.
+    if "meta" in devices:
+        return ("its parameters are on meta: a meta tensor has a shape but no values, so the model cannot "
+                "compute anything; build it without device='meta' (or call .to_empty(device='cpu') and "
+                "initialise it)")
+    if len(devices) > 1:
+        return f"its parameters are spread over {', '.join(devices)}; move the whole model with .to(device)"
+    return None
 
 
 def _has_shape(shape, dtype=torch.float32):
@@ -113,7 +121,7 @@ def _parameters_without_gradient(model, x):
           hint="nn.Sequential(layer from 4 to 8 features, activation, layer from 8 to 3 features).")
 def model_cases():
     x = _random(5, 4, seed=5)
-    yield Case("the model itself: where are its parameters?", use=_devices, test=_on_cpu)
+    yield Case("the model itself: where are its parameters?", use=_devices, test=_on_one_real_device)
     yield Case(f"x = {describe(x)}, a batch of 5 samples", args=(x,), test=_has_shape((5, 3)))
     yield Case("the model itself: how many numbers does it learn?", use=_count_parameters,
                expected=(4 * 8 + 8) + (8 * 3 + 3),

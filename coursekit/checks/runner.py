@@ -4,6 +4,9 @@
 
 - gives it copies, so the learner's tensors and models stay as they were, and reports a
   function that changes its inputs (or a model that changes itself) in place;
+- runs it on the answer's own device (a model trained on a GPU gets its inputs there) and
+  compares what comes back on the CPU (``placement.py``);
+- watches for the built-ins an exercise forbids (``forbid.py``) and names the call;
 - keeps the random number generators' state, so a check does not change what the rest
   of the notebook computes;
 - records warnings instead of letting them reach stderr (they are mentioned on a failure);
@@ -30,6 +33,8 @@ import torch
 
 from .cases import Case, Exercise, find, suggest
 from .compare import compare, describe, type_name
+from .forbid import Forbidden, watching
+from .placement import device_of, to_cpu, to_device
 from .result import Result
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
@@ -77,23 +82,27 @@ def _run(exercise: Exercise, answer, time_limit: float) -> Result:
         return fail(f"expected {_KIND_WORDS[exercise.expects]}, but got {type_name(answer)}.", hint=hint)
 
     cases = list(exercise.cases())
+    device = device_of(answer)
     for number, case in enumerate(cases, 1):
         where = f"case {number} of {len(cases)}"
         given = [("given", case.given)]
         hint = case.hint or exercise.hint
-        mine = _copy(answer)
-        args = _copy(case.args)
-        outcome = _call_with_time_limit(case.use or _call, (mine, *args), time_limit)
+        mine, inputs = _copy(answer), to_device(case.args, device)
+        args = _copy(inputs)
+        outcome = call_answer(case.use or _call, mine, args, time_limit, exercise.forbids)
         if isinstance(outcome, TimeUp):
             return fail(f"your code did not finish in time ({where}): an endless loop?",
                         given + [("problem", str(outcome))], hint)
+        if isinstance(outcome, Forbidden):
+            return fail(f"your code uses {outcome.name} ({where}), which this exercise asks you to do "
+                        "without.", given + _error_lines(outcome)[1:], exercise.forbid_hint or hint)
         if isinstance(outcome, BaseException):
             return fail(f"your code raised an error ({where}).", given + _error_lines(outcome), hint)
-        got = outcome[0]
+        got = to_cpu(outcome[0])
         if number == 1 and (got is None or got is Ellipsis):
             return _not_attempted(exercise, returned=got)
         name = "the model" if isinstance(answer, torch.nn.Module) else "your answer"
-        changed = _changed(answer, mine, name) or _changed(case.args, args, "an input")
+        changed = _changed(answer, mine, name) or _changed(inputs, args, "an input")
         if changed:
             return fail(f"your code changed {changed} in place ({where}).", given,
                         "Leave what you were given as it was: make new tensors (x * 2, torch.where(...), "
@@ -110,6 +119,18 @@ def _run(exercise: Exercise, answer, time_limit: float) -> Result:
 
 def _call(answer, *args):
     return answer(*args)
+
+
+def call_answer(use, answer, args: tuple, seconds: float, forbids=()):
+    """``(value,)`` of ``use(answer, *args)``, or the exception it raised (TimeUp, Forbidden, ...).
+
+    The grader's harness makes its calls through here too, so a submission is run exactly as
+    the learner's own check ran it."""
+    def watched():
+        with watching(forbids):
+            return use(answer, *args)
+
+    return _call_with_time_limit(watched, (), seconds)
 
 
 def _judge(case: Case, got) -> str | None:

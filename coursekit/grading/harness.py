@@ -62,7 +62,7 @@ def load_checks(folder: str, name: str, root: str) -> SimpleNamespace:
             module.__path__ = [path]
             sys.modules[package] = module
     return SimpleNamespace(**{part: importlib.import_module(f"{name}.checks.{part}")
-                              for part in ("cases", "compare", "runner")})
+                              for part in ("cases", "compare", "runner", "placement", "forbid")})
 
 
 def seed_everything(seed: int) -> None:
@@ -105,18 +105,24 @@ def record(checks, id: str, name: str, namespace: dict, seed: int) -> dict:
     with warnings.catch_warnings(record=True) as caught, runner._keep_random_state():
         warnings.simplefilter("always")
         seed_everything(seed)  # what the answer draws at random is the same at every grading
+        device = checks.placement.device_of(answer)
         for args, use in calls:
-            mine, copies = runner._copy(answer), runner._copy(args)
-            outcome = runner._call_with_time_limit(use or runner._call, (mine, *copies), exercise.time_limit)
+            inputs = checks.placement.to_device(args, device)
+            mine, copies = runner._copy(answer), runner._copy(inputs)
+            outcome = runner.call_answer(use or runner._call, mine, copies, exercise.time_limit, exercise.forbids)
             if isinstance(outcome, runner.TimeUp):
                 outcomes.append({"timeout": str(outcome)})
+                break
+            if isinstance(outcome, checks.forbid.Forbidden):
+                outcomes.append({"forbidden": outcome.name,
+                                 "error": [list(line) for line in runner._error_lines(outcome)[1:]]})
                 break
             if isinstance(outcome, BaseException):
                 outcomes.append({"error": [list(line) for line in runner._error_lines(outcome)]})
                 break
             got = {"value": pack(outcome[0], checks.compare)}
             what = "the model" if isinstance(answer, torch.nn.Module) else "your answer"
-            changed = runner._changed(answer, mine, what) or runner._changed(args, copies, "an input")
+            changed = runner._changed(answer, mine, what) or runner._changed(inputs, copies, "an input")
             if changed:
                 got["changed"] = changed
             outcomes.append(got)

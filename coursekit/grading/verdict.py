@@ -89,6 +89,10 @@ def _judge_record(exercise: Exercise, name: str, record: dict | None, seed: int,
             result = fail(f"your code did not finish in time ({where}): an endless loop?",
                           given + [("problem", outcome["timeout"])], hint)
             break
+        if "forbidden" in outcome:
+            result = fail(f"your code uses {outcome['forbidden']} ({where}), which this exercise asks you to do "
+                          "without.", given + [tuple(x) for x in outcome["error"]], exercise.forbid_hint or hint)
+            break
         if "error" in outcome:
             result = fail(f"your code raised an error ({where}).", given + [tuple(x) for x in outcome["error"]], hint)
             break
