@@ -2,16 +2,20 @@
 
 Change depth, width, activation, learning rate, optimizer and batch size, and
 see the loss curves and the decision boundary move, epoch by epoch. In
-JupyterLab ``playground()`` shows sliders and a Train button; without a widget
+JupyterLab ``playground()`` shows the controls with Train and Stop buttons
+(the widgets live in :mod:`coursekit.playground_widgets`); without a widget
 front end (nbval, a script) call ``train(PlaygroundConfig(...))`` and
-``plot_run(run)`` directly, which is also what the widgets do underneath.
+``plot_run(run)`` directly, which is also what the widgets do underneath, and
+``plot_boundaries(runs)`` to compare several runs side by side.
 """
 
 from __future__ import annotations
 
+import math
+import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -25,6 +29,7 @@ OPTIMIZERS = {
     "adam": lambda params, lr: torch.optim.Adam(params, lr=lr),
 }
 DATASETS = ("circles", "moons", "xor", "spirals")
+_WHOLE_NUMBERS = {"n_samples": 10, "hidden_layers": 0, "width": 1, "batch_size": 1, "epochs": 1, "seed": 0}
 
 
 @dataclass(frozen=True)
@@ -45,16 +50,49 @@ class PlaygroundConfig:
     seed: int = 0
 
     def __post_init__(self):
-        for name, allowed in (("dataset", DATASETS), ("activation", ACTIVATIONS), ("optimizer", OPTIMIZERS)):
-            if getattr(self, name) not in allowed:
-                raise ValueError(f"{name}={getattr(self, name)!r} is not known; choose one of {', '.join(allowed)}")
-        if self.hidden_layers < 0 or self.width < 1 or self.batch_size < 1 or self.epochs < 1:
-            raise ValueError("hidden_layers must be >= 0 and width, batch_size and epochs >= 1")
+        problems = [_choice_problem(name, getattr(self, name), allowed) for name, allowed in
+                    (("dataset", DATASETS), ("activation", ACTIVATIONS), ("optimizer", OPTIMIZERS))]
+        problems += [_whole_number_problem(name, getattr(self, name), least) for name, least in _WHOLE_NUMBERS.items()]
+        problems += [_number_problem("noise", self.noise, "at least 0", lambda v: v >= 0),
+                     _number_problem("learning_rate", self.learning_rate, "above 0 (try 0.001 to 1)", lambda v: v > 0),
+                     _number_problem("test_fraction", self.test_fraction, "between 0 and 1 (try 0.3)",
+                                     lambda v: 0 < v < 1)]
+        problems = [p for p in problems if p]
+        if not problems and not 1 <= self.n_train < self.n_samples:
+            problems.append(f"test_fraction={self.test_fraction} leaves no training or no test points "
+                            f"out of n_samples={self.n_samples}; move it towards 0.3")
+        if problems:
+            raise ValueError("PlaygroundConfig: " + "; ".join(problems))
+
+    @property
+    def n_train(self) -> int:
+        """How many of the ``n_samples`` points are used for training (the rest are the test set)."""
+        return self.n_samples - int(round(self.test_fraction * self.n_samples))
+
+    @property
+    def iterations(self) -> int:
+        """How many gradient steps the whole run makes: epochs times batches per epoch."""
+        return self.epochs * math.ceil(self.n_train / self.batch_size)
+
+
+def _choice_problem(name, value, allowed):
+    if value not in allowed:
+        return f"{name}={value!r} is not known; choose one of {', '.join(allowed)}"
+
+
+def _whole_number_problem(name, value, least):
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        return f"{name} must be a whole number of at least {least}, not {value!r}"
+
+
+def _number_problem(name, value, wanted, ok):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not ok(value):
+        return f"{name} must be a number {wanted}, not {value!r}"
 
 
 @dataclass
 class Run:
-    """The result of ``train``: the model, the data it saw, and its history per epoch."""
+    """The result of ``train``: the model, the data it saw, and its history per finished epoch."""
 
     config: PlaygroundConfig
     model: nn.Module
@@ -65,11 +103,16 @@ class Run:
     history: dict[str, list[float]] = field(default_factory=dict)
     iterations: int = 0
     seconds: float = 0.0
+    stopped: bool = False  # True when a stop request ended the run early
 
     def summary(self) -> str:
-        h = self.history
-        return (f"{self.config.epochs} epochs = {self.iterations} iterations of batch size {self.config.batch_size}; "
-                f"train loss {h['train_loss'][-1]:.3f}, test loss {h['test_loss'][-1]:.3f}; "
+        h, c = self.history, self.config
+        done = len(h["train_loss"])
+        epochs = f"stopped after {done} of {c.epochs} epochs" if self.stopped else f"{done} epochs"
+        text = f"{epochs} = {self.iterations:,} iterations of batch size {c.batch_size}"
+        if not done:
+            return text + "; no epoch finished, so nothing measured yet"
+        return (text + f"; train loss {h['train_loss'][-1]:.3f}, test loss {h['test_loss'][-1]:.3f}; "
                 f"train accuracy {h['train_acc'][-1]:.1%}, test accuracy {h['test_acc'][-1]:.1%}")
 
 
@@ -90,7 +133,7 @@ def make_data(config: PlaygroundConfig):
     x, y = make_toy_2d(config.dataset, n_samples=config.n_samples, noise=config.noise, seed=config.seed)
     x = (x - x.mean(0)) / x.std(0)
     order = torch.randperm(len(x), generator=torch.Generator().manual_seed(config.seed))
-    n_test = int(round(config.test_fraction * len(x)))
+    n_test = config.n_samples - config.n_train
     test, train = order[:n_test], order[n_test:]
     return x[train], y[train].float(), x[test], y[test].float()
 
@@ -101,24 +144,44 @@ def _evaluate(model, x, y, loss_fn):
         return loss_fn(logits, y).item(), ((logits > 0).float() == y).float().mean().item()
 
 
+_threads_lock = threading.Lock()
+_threads_users = 0
+_threads_before = 1
+
+
 @contextmanager
 def _one_thread():
-    """Matrices of a few hundred numbers: handing work to other threads costs more than it saves."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
+    """Matrices of a few hundred numbers: handing work to other threads costs more than it saves.
+
+    The setting is for the whole process, and a playground trains in a background thread
+    while cells may train too: the first run in sets it, the last one out restores it.
+    """
+    global _threads_users, _threads_before
+    with _threads_lock:
+        if _threads_users == 0:
+            _threads_before = torch.get_num_threads()
+            torch.set_num_threads(1)
+        _threads_users += 1
     try:
         yield
     finally:
-        torch.set_num_threads(before)
+        with _threads_lock:
+            _threads_users -= 1
+            if _threads_users == 0:
+                torch.set_num_threads(_threads_before)
 
 
-def train(config: PlaygroundConfig = PlaygroundConfig(), on_epoch=None) -> Run:
-    """Train a model as ``config`` says; ``on_epoch(run, epoch)`` is called after each epoch."""
+def train(config: PlaygroundConfig = PlaygroundConfig(), on_epoch=None, stop: threading.Event | None = None) -> Run:
+    """Train a model as ``config`` says; ``on_epoch(run, epoch)`` is called after each epoch.
+
+    ``stop`` (a ``threading.Event``) is checked before every iteration: once it is set, training
+    ends there and the run comes back with ``stopped=True`` and the epochs finished so far.
+    """
     with _one_thread():
-        return _train(config, on_epoch)
+        return _train(config, on_epoch, stop)
 
 
-def _train(config: PlaygroundConfig, on_epoch) -> Run:
+def _train(config: PlaygroundConfig, on_epoch, stop) -> Run:
     torch.manual_seed(config.seed)
     x_train, y_train, x_test, y_test = make_data(config)
     model = make_model(config)
@@ -132,11 +195,16 @@ def _train(config: PlaygroundConfig, on_epoch) -> Run:
         model.train()
         order = torch.randperm(len(x_train), generator=shuffle)
         for batch in order.split(config.batch_size):  # one iteration = one batch = one update
+            if stop is not None and stop.is_set():
+                run.stopped = True
+                break
             loss = loss_fn(model(x_train[batch]).squeeze(1), y_train[batch])
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             run.iterations += 1
+        if run.stopped:  # an unfinished epoch is not measured as if it were one
+            break
         model.eval()
         for split, x, y in (("train", x_train, y_train), ("test", x_test, y_test)):
             loss_value, accuracy = _evaluate(model, x, y, loss_fn)
@@ -146,6 +214,20 @@ def _train(config: PlaygroundConfig, on_epoch) -> Run:
             on_epoch(run, epoch)
     run.seconds = time.perf_counter() - start
     return run
+
+
+def _accuracy(model, x, y) -> float:
+    return _evaluate(model, x, y, nn.BCEWithLogitsLoss())[1]
+
+
+def _draw_boundary(run: Run, ax, title: str, test_points: bool = True):
+    from . import plots
+
+    plots.plot_decision_boundary(run.model, run.x_train, run.y_train.long(), ax=ax, title=title)
+    if test_points:
+        ax.scatter(run.x_test[:, 0], run.x_test[:, 1], c="black", marker="x", s=20, linewidths=1,
+                   label="test points")
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3, frameon=False)
 
 
 def plot_run(run: Run, fig=None):
@@ -161,64 +243,30 @@ def plot_run(run: Run, fig=None):
                       "test loss": (epochs, run.history["test_loss"])},
                      ax=curves, title="Loss", xlabel="epoch", ylabel="binary cross-entropy")
     curves.legend()
-    plots.plot_decision_boundary(run.model, run.x_train, run.y_train.long(), ax=boundary,
-                                 title=f"Decision boundary, test accuracy {run.history['test_acc'][-1]:.0%}")
-    boundary.scatter(run.x_test[:, 0], run.x_test[:, 1], c="black", marker="x", s=20, linewidths=1,
-                     label="test points")
-    boundary.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3, frameon=False)
+    accuracy = _accuracy(run.model, run.x_test, run.y_test)  # of the model as it is, even if stopped mid-epoch
+    _draw_boundary(run, boundary, f"Decision boundary, test accuracy {accuracy:.0%}")
     return fig
 
 
-def playground(config: PlaygroundConfig = PlaygroundConfig(), redraw_every: int = 5):
-    """Sliders and a Train button in JupyterLab; returns the widget box."""
-    import ipywidgets as w
-    import matplotlib.pyplot as plt
-    from IPython.display import display
-
+def plot_boundaries(runs: dict[str, Run], ncols: int = 3):
+    """The decision boundaries of several runs side by side, each titled with its name and test accuracy."""
     from . import plots
 
-    controls = {
-        "dataset": w.Dropdown(options=DATASETS, value=config.dataset, description="data"),
-        "noise": w.FloatSlider(value=config.noise, min=0, max=0.5, step=0.05, description="noise"),
-        "hidden_layers": w.IntSlider(value=config.hidden_layers, min=0, max=6, description="hidden layers"),
-        "width": w.IntSlider(value=config.width, min=1, max=64, description="width"),
-        "activation": w.Dropdown(options=list(ACTIVATIONS), value=config.activation, description="activation"),
-        "optimizer": w.Dropdown(options=list(OPTIMIZERS), value=config.optimizer, description="optimizer"),
-        "learning_rate": w.FloatLogSlider(value=config.learning_rate, base=10, min=-4, max=0, description="learning rate"),
-        "batch_size": w.Dropdown(options=[1, 8, 32, 128, 1024], value=config.batch_size, description="batch size"),
-        "epochs": w.IntSlider(value=config.epochs, min=10, max=500, step=10, description="epochs"),
-    }
-    for control in controls.values():
-        control.style.description_width = "110px"
-    button = w.Button(description="Train", button_style="primary", icon="play")
-    status = w.HTML()
-    output = w.Output()
+    ncols = min(ncols, len(runs))
+    fig, axes = plots.new_figure(math.ceil(len(runs) / ncols), ncols, panel_size=(3.6, 3.4), squeeze=False)
+    for ax, (name, run) in zip(axes.flat, runs.items()):
+        _draw_boundary(run, ax, f"{name}: {_accuracy(run.model, run.x_test, run.y_test):.0%} test", test_points=False)
+        ax.get_legend().remove()  # the colours are the same in every panel: blue class 0, orange class 1
+    for ax in axes.flat[len(runs):]:
+        ax.set_axis_off()
+    return fig
 
-    def on_click(_):
-        button.disabled = True
-        try:
-            chosen = replace(config, **{name: c.value for name, c in controls.items()})
-            fig, _ = plots.new_figure(1, 2)
-            plt.close(fig)  # drawn only into the output widget, never twice
 
-            def redraw(run, epoch):
-                status.value = (f"epoch <b>{epoch}</b>/{chosen.epochs}, iteration <b>{run.iterations}</b> "
-                                f"(batch size {chosen.batch_size}, "
-                                f"{-(-len(run.x_train) // chosen.batch_size)} iterations per epoch)")
-                if epoch % redraw_every == 0 or epoch == chosen.epochs:
-                    with output:
-                        output.clear_output(wait=True)
-                        display(plot_run(run, fig))
+def playground(config: PlaygroundConfig = PlaygroundConfig(), **options) -> "Playground":
+    """The interactive playground, starting from ``config``; Train runs in the background, Stop ends it.
 
-            run = train(chosen, on_epoch=redraw)
-            status.value += f"<br>{run.summary()}"
-        except Exception as error:  # show it in the widget rather than losing it in a callback
-            status.value = f"<span style='color:#cf222e'>{type(error).__name__}: {error}</span>"
-        finally:
-            button.disabled = False
+    ``options``: ``seconds_between_redraws`` (1.0) and ``max_iterations`` (300,000, the most one click starts).
+    """
+    from .playground_widgets import Playground
 
-    button.on_click(on_click)
-    left = w.VBox(list(controls.values())[:5])
-    right = w.VBox(list(controls.values())[5:] + [button])
-    return w.VBox([w.HBox([left, right]), status, output])
-
+    return Playground(config, **options)

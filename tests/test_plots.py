@@ -205,3 +205,75 @@ def test_lines_accept_their_own_x_values():
     np.testing.assert_allclose(ax.get_lines()[1].get_xdata(), [0, 2, 4])
     np.testing.assert_allclose(ax.get_lines()[0].get_xdata(), [0, 1, 2, 3])
     assert not matplotlib.colors.same_color(ax.get_lines()[0].get_color(), ax.get_lines()[1].get_color())
+
+
+def test_confusion_matrix_rejects_bad_input():
+    with pytest.raises(ValueError, match="pair up"):
+        plots.plot_confusion_matrix([0, 1, 2], [0, 1])
+    with pytest.raises(ValueError, match="class names"):
+        plots.plot_confusion_matrix([0, 1, 3], [0, 1, 1], class_names=["a", "b"])
+    with pytest.raises(ValueError, match="argmax"):
+        plots.plot_confusion_matrix([0, 1], torch.tensor([0.3, 0.9]))
+
+
+@pytest.mark.parametrize("in_channels, colour", [(1, False), (3, True)])
+def test_filters_one_panel_per_kernel_in_grey_or_colour(in_channels, colour):
+    conv = nn.Conv2d(in_channels, 10, kernel_size=3)
+    fig = plots.plot_filters(conv, ncols=4)
+    assert isinstance(fig, Figure) and len(fig.axes) == 12  # 3 rows x 4 columns
+    shown = [ax for ax in fig.axes if ax.images]
+    assert len(shown) == 10
+    data = shown[2].images[0].get_array()
+    assert data.shape == ((3, 3, 3) if colour else (3, 3))
+    # kernel 2 itself, stretched to [0, 1]: the pixel order is kept (channels last for colour)
+    kernel = conv.weight[2].detach().permute(1, 2, 0).numpy().squeeze()
+    expected = (kernel - kernel.min()) / (kernel.max() - kernel.min())
+    np.testing.assert_allclose(np.asarray(data), expected, atol=1e-6)
+
+
+def test_filters_of_a_deeper_layer_need_a_channel():
+    conv = nn.Conv2d(16, 8, kernel_size=5)
+    with pytest.raises(ValueError, match="channel=k"):
+        plots.plot_filters(conv)
+    fig = plots.plot_filters(conv.weight, channel=15, max_filters=4)
+    assert len([ax for ax in fig.axes if ax.images]) == 4
+    with pytest.raises(ValueError, match="16 input channels"):
+        plots.plot_filters(conv, channel=16)
+    with pytest.raises(ValueError, match="out, in, kH, kW"):
+        plots.plot_filters(torch.zeros(8, 5, 5))
+
+
+def test_feature_maps_of_one_image():
+    maps = torch.relu(torch.randn(1, 6, 14, 14))
+    fig = plots.plot_feature_maps(maps, ncols=3)
+    shown = [ax for ax in fig.axes if ax.images]
+    assert len(fig.axes) == 6 and len(shown) == 6
+    assert [ax.get_title() for ax in shown][:2] == ["ch 0", "ch 1"]
+    assert shown[0].images[0].get_array().shape == (14, 14)
+    assert len(plots.plot_feature_maps(torch.randn(40, 4, 4), max_maps=32).axes) == 32
+    with pytest.raises(ValueError, match="maps\\[i\\]"):
+        plots.plot_feature_maps(torch.randn(2, 6, 14, 14))
+
+
+def test_misclassified_shows_only_the_mistakes_titled_true_to_predicted():
+    images = torch.rand(6, 1, 8, 8)
+    fig = plots.plot_misclassified(images, [0, 1, 2, 0, 1, 2], torch.tensor([0, 2, 2, 1, 1, 0]),
+                                   class_names=["cat", "dog", "eel"], ncols=4)
+    shown = [ax for ax in fig.axes if ax.images]
+    assert [ax.get_title() for ax in shown] == ["dog → eel", "cat → dog", "eel → cat"]
+    assert "3 of 6" in fig.get_suptitle()
+    # the second image shown is image 3
+    expected = images[3, 0].numpy()
+    expected = (expected - expected.min()) / (expected.max() - expected.min())
+    np.testing.assert_allclose(np.asarray(shown[1].images[0].get_array()), expected, atol=1e-6)
+    assert len([ax for ax in plots.plot_misclassified(images, [0] * 6, [1] * 6, max_images=2).axes
+                if ax.images]) == 2
+
+
+def test_misclassified_with_no_mistakes_and_bad_input():
+    fig = plots.plot_misclassified(torch.rand(3, 8, 8), [0, 1, 2], [0, 1, 2])
+    assert "0 of 3" in fig.get_suptitle() and not fig.axes[0].images
+    with pytest.raises(ValueError, match="4 images but 3 labels"):
+        plots.plot_misclassified(torch.rand(4, 8, 8), [0, 1, 2], [0, 1, 2])
+    with pytest.raises(ValueError, match="pair up"):
+        plots.plot_misclassified(torch.rand(3, 8, 8), [0, 1, 2], [0, 1])

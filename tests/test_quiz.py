@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 
+import ipywidgets
 import pytest
 
 from coursekit import quiz
@@ -35,7 +37,7 @@ def test_quiz_files_are_valid(path):
     assert quiz.problems(data) == []
     assert data["day"] == path.stem
     loaded = quiz.load(path.stem)
-    assert 3 <= len(loaded.questions) <= 12  # a short quiz: a few minutes at the end of a day
+    assert 3 <= len(loaded.questions) <= 20  # a short quiz: a quarter of an hour at most
     assert any(q.multiple for q in loaded.questions) and any(not q.multiple for q in loaded.questions)
 
 
@@ -71,19 +73,20 @@ def test_unknown_day():
         quiz.load("day42")
 
 
-def test_static_form_shows_questions_and_options_but_hides_answers(capsys):
-    day0 = quiz.load("day0")
-    quiz.show("day0")
+@pytest.mark.parametrize("day", [p.stem for p in QUIZ_FILES])
+def test_static_form_shows_questions_and_options_but_hides_answers(day, capsys):
+    loaded = quiz.load(day)
+    quiz.show(day)
     text = capsys.readouterr().out
-    assert text.strip() == str(day0).strip()
-    for number, q in enumerate(day0.questions, 1):
-        assert f"{number}. {q.text}" in text
+    assert text.strip() == str(loaded).strip()
+    for number, q in enumerate(loaded.questions, 1):
+        assert f"{number}. {q.text}" + (" (choose all that apply)" if q.multiple else "") + "\n" in text
         assert q.explanation not in text
         box = "[ ]" if q.multiple else "( )"
         for option in q.options:  # the right answers look like any other option
             assert f"   {box} {option}\n" in text + "\n"
-    html = day0._repr_html_()
-    assert all(q.explanation not in html for q in day0.questions) and "<code>" in html
+    html = loaded._repr_html_()
+    assert all(q.explanation not in html for q in loaded.questions) and "<code>" in html
 
 
 def test_in_a_kernel_the_widget_comes_with_the_static_form_as_fallback(monkeypatch):
@@ -119,3 +122,230 @@ def test_widgets_explain_after_answering():
     next(c for c in checkboxes if c.description == "x += 1").value = True
     button.click()
     assert "Right." in feedback.value
+
+
+def pick(question_box, options):
+    """Choose ``options`` in one question's widget, as a learner would, and press Check."""
+    choice, button, feedback = question_box.children[1:]
+    if isinstance(choice, ipywidgets.RadioButtons):
+        (choice.value,) = options
+    else:
+        for checkbox in choice.children:
+            checkbox.value = checkbox.description in options
+    button.click()
+    return feedback.value
+
+
+@pytest.mark.parametrize("day", [p.stem for p in QUIZ_FILES])
+def test_every_question_accepts_its_answers_and_only_them(day):
+    loaded = quiz.load(day)
+    box = quiz.widget(loaded)
+    for q, question_box in zip(loaded.questions, box.children[1:]):
+        assert isinstance(question_box.children[1], ipywidgets.VBox) == q.multiple  # checkboxes, else radio buttons
+        assert "Right." in pick(question_box, q.answers)
+        wrong = next(o for o in q.options if o not in q.answers)
+        assert "Not quite." in pick(question_box, [wrong] if not q.multiple else q.answers + [wrong])
+        if q.multiple and len(q.answers) > 1:
+            assert "Not quite." in pick(question_box, q.answers[:1])  # half right is not right
+
+
+# Day 1: every answer that is a number, a shape or a checkable fact is computed here, so the quiz
+# cannot drift from the truth. A question is found by words from its text: rephrase it and the
+# test says which question it lost.
+
+DAY1 = quiz.load("day1")
+
+
+def day1(words: str) -> quiz.Question:
+    found = [q for q in DAY1.questions if words in q.text]
+    assert len(found) == 1, f"expected one day-1 question containing {words!r}, found {len(found)}"
+    return found[0]
+
+
+def true_options(q: quiz.Question, truths: list[bool]) -> set[str]:
+    """The options whose statements were computed to be true (``truths`` in the order of the options)."""
+    assert len(truths) == len(q.options)
+    return {option for option, true in zip(q.options, truths) if true}
+
+
+def test_day1_options_fit_on_one_line_of_the_widget():
+    # Radio-button and checkbox labels do not wrap in JupyterLab: a long option is cut off or overlaps.
+    assert max(len(option) for q in DAY1.questions for option in q.options) <= 95
+
+
+def test_day1_output_shape_of_a_batch_through_an_mlp():
+    import torch
+    from torch import nn
+
+    q = day1("What is the shape of `model(x)`")
+    model = nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
+    assert "nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10)" in q.text and "[64, 1, 28, 28]" in q.text
+    shape = list(model(torch.zeros(64, 1, 28, 28)).shape)
+    assert q.answers == [str(shape)] == ["[64, 10]"]
+
+
+def test_day1_parameter_count_of_a_linear_layer():
+    from torch import nn
+
+    q = day1("trainable parameters does `nn.Linear(784, 128)`")
+    by_hand = 784 * 128 + 128
+    assert sum(p.numel() for p in nn.Linear(784, 128).parameters()) == by_hand
+    assert q.answers == [f"{by_hand:,}"]
+    assert f"{784 * 128:,}" in q.options and f"{784 * 128 + 784:,}" in q.options  # the two usual slips
+
+
+def test_day1_only_the_sigmoid_has_a_slope_of_at_most_a_quarter():
+    import torch
+    import torch.nn.functional as F
+
+    q = day1("derivative of at most 0.25")
+    functions = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "ReLU": torch.relu, "Leaky ReLU": F.leaky_relu}
+    assert set(q.options) == set(functions)
+    x = torch.linspace(-10, 10, 20_001, requires_grad=True)
+    steepest = {}
+    for name, f in functions.items():
+        (slope,) = torch.autograd.grad(f(x).sum(), x)
+        steepest[name] = slope.max().item()
+    assert steepest["sigmoid"] == pytest.approx(0.25, abs=1e-6)
+    assert set(q.answers) == {name for name, top in steepest.items() if top <= 0.25 + 1e-6}
+
+
+def test_day1_what_cross_entropy_takes():
+    import torch
+    import torch.nn.functional as F
+
+    q = day1("nn.CrossEntropyLoss()(input, target)")
+    torch.manual_seed(0)
+    logits, target = torch.randn(8, 5), torch.randint(0, 5, (8,))
+    loss = torch.nn.CrossEntropyLoss()
+    applies_log_softmax_itself = torch.allclose(loss(logits, target), F.nll_loss(logits.log_softmax(1), target))
+    softmax_twice_is_the_same = torch.allclose(loss(logits.softmax(1), target), loss(logits, target))
+    try:
+        loss(logits, target[:, None])
+        column_target_works = True
+    except (RuntimeError, ValueError):
+        column_target_works = False
+    assert applies_log_softmax_itself and target.dtype == torch.long
+    truths = [applies_log_softmax_itself, softmax_twice_is_the_same, True, column_target_works]
+    assert true_options(q, truths) == set(q.answers)
+
+
+def test_day1_iterations_per_run():
+    q = day1("How many optimizer steps")
+    assert q.answers == [f"{math.ceil(10_000 / 100) * 5:,}"]
+
+
+def descend(a: float, lr: float, w: float = 1.0, steps: int = 6) -> tuple[list[float], list[float]]:
+    """Gradient descent on (a/2)·w²: the weights and the losses after each step."""
+    weights, losses = [], []
+    for _ in range(steps):
+        w -= lr * a * w
+        weights.append(w)
+        losses.append(a / 2 * w * w)
+    return weights, losses
+
+
+def test_day1_a_learning_rate_above_two_over_the_curvature_diverges():
+    q = day1("curvature a = 10, from w = 1, with learning rate 0.3")
+    weights, losses = descend(a=10, lr=0.3)
+    start = 10 / 2 * 1.0**2
+    ratios = [after / before for before, after in zip([start] + losses, losses)]
+    assert all(r == pytest.approx(ratios[0]) for r in ratios) and ratios[0] > 1
+    assert all(w1 * w2 < 0 for w1, w2 in zip(weights, weights[1:]))  # w flips sign at every step
+    assert q.answers == [f"It grows {ratios[0]:g} times at every step, while w flips sign"]
+    # the explanation's boundaries: 1/a lands on the minimum, below 2/a the loss shrinks, at 2/a it stays
+    assert descend(a=10, lr=0.1)[1][0] == 0
+    assert descend(a=10, lr=0.19)[1][-1] < start and descend(a=10, lr=0.21)[1][-1] > start
+    assert descend(a=10, lr=0.2)[1][-1] == pytest.approx(start)
+
+
+def test_day1_size_of_adams_first_step():
+    import torch
+
+    q = day1("Adam with learning rate 0.001")
+    lr, beta1, beta2, eps, gradient = 0.001, 0.9, 0.999, 1e-8, 50.0
+    w = torch.zeros(1, requires_grad=True)
+    optimizer = torch.optim.Adam([w], lr=lr, betas=(beta1, beta2), eps=eps)
+    (gradient * w).sum().backward()
+    optimizer.step()
+    m, v = (1 - beta1) * gradient, (1 - beta2) * gradient**2
+    by_hand = lr * (m / (1 - beta1)) / (math.sqrt(v / (1 - beta2)) + eps)
+    assert abs(w.item()) == pytest.approx(by_hand, rel=1e-5)
+    assert q.answers == [f"{by_hand:.2g}"]
+    without_correction = lr * m / (math.sqrt(v) + eps)
+    assert {f"{without_correction:.2g}", f"{lr * gradient:.2g}"} <= set(q.options)  # the explanation's numbers
+
+
+def test_day1_xavier_and_he_variances_and_what_they_keep_constant():
+    import torch
+
+    q = day1("Xavier (Glorot) and He (Kaiming)")
+    assert "2/(n_in + n_out)" in q.explanation and "2/n_in" in q.explanation
+    torch.manual_seed(0)
+    n_out, n_in = 256, 512
+    xavier = torch.nn.init.xavier_normal_(torch.empty(n_out, n_in))
+    he = torch.nn.init.kaiming_normal_(torch.empty(n_out, n_in), nonlinearity="relu")
+    assert xavier.var().item() == pytest.approx(2 / (n_in + n_out), rel=0.03)
+    assert he.var().item() == pytest.approx(2 / n_in, rel=0.03)
+
+    def spread_after_relu_layers(variance: float, layers: int = 20, width: int = 512) -> float:
+        x = torch.randn(256, width)
+        for _ in range(layers):
+            x = torch.relu(x @ (torch.randn(width, width) * math.sqrt(variance)))
+        return x.pow(2).mean().sqrt().item()
+
+    first = spread_after_relu_layers(2 / 512, layers=1)
+    assert 0.5 < spread_after_relu_layers(2 / 512) / first < 2  # He: the signal keeps its size over 20 layers
+    assert spread_after_relu_layers(1 / 512) / first < 0.01  # half the variance: it dies out
+    assert q.answers == ["To keep the spread of activations (and gradients) roughly constant from layer to layer"]
+
+
+def test_day1_what_l1_and_l2_penalties_do():
+    import torch
+
+    q = day1("L1 adds λ·|w|, L2 adds λ·w²")
+    lam = 0.01
+    l1, l2 = (lambda w: lam * w.abs()), (lambda w: lam * w**2)
+
+    def gradient(penalty, value: float) -> float:
+        w = torch.tensor(value, dtype=torch.float64, requires_grad=True)
+        penalty(w).backward()
+        return w.grad.item()
+
+    l2_proportional = all(gradient(l2, w) == pytest.approx(2 * lam * w) for w in (-3.0, 0.1, 2.0))
+    l1_constant = all(abs(gradient(l1, w)) == pytest.approx(lam) for w in (-3.0, 0.1, 2.0))
+    # A weight the data pulls only a little away from 0: fit 0.5·(w - 0.005)² plus the penalty, by brute force.
+    grid = torch.arange(-20_000, 20_001, dtype=torch.float64) * 1e-6  # steps of 1e-6, 0 exactly among them
+    best = {name: grid[(0.5 * (grid - 0.005) ** 2 + penalty(grid)).argmin()].item()
+            for name, penalty in (("l1", l1), ("l2", l2))}
+    assert best["l2"] == pytest.approx(0.005 / (1 + 2 * lam), abs=1e-6)
+    assert l2_proportional and l1_constant  # the explanation: L1 pulls the same at every size, L2 in proportion
+    truths = [abs(gradient(l2, 0.01)) < abs(gradient(l2, 0.1)),
+              best["l1"] == 0.0,
+              abs(gradient(l2, 0.1)) > abs(gradient(l1, 0.1)),
+              best["l2"] == 0.0]
+    assert true_options(q, truths) == set(q.answers)
+    assert gradient(l2, 2.0) > gradient(l1, 2.0)  # the explanation: at w = 2 L2 pulls harder
+
+
+def test_day1_concatenate_add_and_a_two_input_parameter_count():
+    import torch
+    from torch import nn
+
+    q = day1("keras.Input(shape=(10,))")
+    assert "keras.Input(shape=(6,))" in q.text
+    a, b = torch.zeros(3, 10), torch.zeros(3, 6)  # torch.cat and + follow the same rules as Concatenate and Add
+
+    def keras_shape(tensor):
+        return "(None, " + ", ".join(str(n) for n in tensor.shape[1:]) + ")"
+
+    try:
+        added = keras_shape(a + b)
+    except RuntimeError:
+        added = "an error"
+    parameters = sum(p.numel() for p in nn.Sequential(nn.Linear(16, 8), nn.Linear(8, 1)).parameters())
+    truths = [f"has shape {keras_shape(torch.cat([a, b], dim=1))}" in q.options[0],
+              f"has shape {added}" in q.options[1],
+              f"has shape {keras_shape(a + a)}" in q.options[2],
+              f": {parameters} parameters" in q.options[3]]
+    assert true_options(q, truths) == set(q.answers)
