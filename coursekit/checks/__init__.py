@@ -6,7 +6,7 @@ It never raises into your notebook and records the outcome in your progress file
 (``coursekit.progress.show()`` lists it). ``run_check`` does the same work silently and
 only returns the Result: the instructors' grading tool uses it.
 
-The checks of each day live in ``dayN.py`` beside this file; ``cases.py`` explains how to
+The checks of each day live in ``dayN.py`` (or a ``dayN/`` package) beside this file; ``cases.py`` explains how to
 write one, ``runner.py`` how they are run safely, ``compare.py`` how results are compared.
 """
 

@@ -1,6 +1,7 @@
 """How an exercise's check is written: a hint and a few cases, registered under the exercise's id.
 
-A check module (``day0.py``, ``day1.py``, ...) writes one generator per exercise::
+A check module (``day0.py``, or ``day1/activations_and_losses.py`` in a day's package) writes one
+generator per exercise::
 
     @exercise("day0.relu", expects="function", hint="Keep the positive entries, put 0 elsewhere.")
     def relu_cases():
@@ -14,6 +15,8 @@ replaces the call when the answer is not a function (``use=count_parameters`` fo
 The cases are made afresh for every check, and the learner's code only ever sees copies.
 Random inputs are drawn with ``input_seed()`` mixed into their seeds: it is 0 in the
 notebooks, and the instructors' grader sets its own, so graded inputs cannot be known ahead.
+Read it while making the cases, never inside ``use`` or ``test``: the grader calls the answers
+outside ``seeded_inputs()``, so fix anything seeded into the case's ``args`` when you make it.
 ``answer`` names the variable the exercise notebook asks for (``relu``, ``model``).
 Inputs are made on the CPU; the runner moves them to the answer's device (a model's) and
 brings the result back, so cases never deal with devices (``placement.py``). A case whose
