@@ -14,6 +14,16 @@ and writes its numbers into a :class:`History`. On top of that:
   number improves; :func:`load_checkpoint` reads it back;
 - ``live_plot=True`` redraws the training curves in the notebook after every epoch.
 
+For the Day 2 ablation, four switches that each change one thing about a step:
+
+- ``scheduler=..., scheduler_step="batch"`` moves the learning rate after every batch
+  (one-cycle, cosine with warm-up) instead of after every epoch;
+- ``batch_transform=f`` gives the model ``f(inputs)`` instead of ``inputs`` during training
+  (augmentation, a new random version of every batch; validation data is left alone);
+- ``mixed_precision=True`` and ``channels_last=True`` (see ``coursekit.speed``).
+
+Label smoothing needs no switch: it is a loss, ``loss_fn=nn.CrossEntropyLoss(label_smoothing=0.1)``.
+
 Data is a ``Dataset``, a ``DataLoader`` or a pair of tensors ``(X, y)``. Each batch is
 ``(inputs, target)``; a model with two inputs gets batches ``(x1, x2, target)`` (from the
 tuple ``(X1, X2, y)``, say) and is called as ``model(x1, x2)``.
@@ -29,6 +39,8 @@ from pathlib import Path
 import torch
 from torch import nn
 from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler, SequentialSampler, TensorDataset
+
+from .speed import amp_dtype, autocast, grad_scaler, to_channels_last
 
 # --------------------------------------------------------------------------- history
 
@@ -152,18 +164,20 @@ def _model_device(model: nn.Module) -> torch.device:
 
 
 def evaluate(model: nn.Module, data, *, loss_fn: Callable | None = None, metrics=("accuracy",),
-             batch_size: int = 1024, device=None) -> dict[str, float]:
+             batch_size: int = 1024, device=None, mixed_precision=False,
+             channels_last: bool = False) -> dict[str, float]:
     """Loss and metrics of ``model`` on ``data``, in eval mode and without gradients.
 
     Returns ``{"loss": ..., "accuracy": ...}``: each number is the average over all
     samples (batch results weighted by batch size). ``loss_fn`` defaults to
     cross-entropy; ``device`` to wherever the model's weights are. The model is
-    left in the mode (train/eval) it was in.
+    left in the mode (train/eval) it was in. ``mixed_precision`` and ``channels_last``: as in :func:`fit`.
     """
     loss_fn = loss_fn or nn.CrossEntropyLoss()
     functions = _metric_functions(metrics)
     device = torch.device(device) if device is not None else _model_device(model)
     model.to(device)
+    dtype = amp_dtype(device, mixed_precision)
     was_training = model.training
     model.eval()
     totals = dict.fromkeys(["loss", *functions], 0.0)
@@ -171,9 +185,13 @@ def evaluate(model: nn.Module, data, *, loss_fn: Callable | None = None, metrics
     with torch.no_grad():
         for *inputs, y in make_loader(data, batch_size):
             inputs, y = [x.to(device) for x in inputs], y.to(device)
-            outputs = _match(model(*inputs), y)
+            if channels_last:
+                inputs = [to_channels_last(x) for x in inputs]
+            with autocast(device, dtype):
+                outputs = _match(model(*inputs), y)
+                loss = loss_fn(outputs, y)
             n = len(y)
-            totals["loss"] += loss_fn(outputs, y).item() * n
+            totals["loss"] += loss.item() * n
             for name, f in functions.items():
                 totals[name] += float(f(outputs, y)) * n
             count += n
@@ -219,11 +237,43 @@ def _improved(value: float, best: float | None, monitor: str) -> bool:
     return value < best if lower_is_better else value > best
 
 
+def _train_epoch(model, batches, optimizer, loss_fn, functions, *, device, batch_transform=None,
+                 batch_scheduler=None, dtype=None, scaler=None, channels_last=False) -> dict[str, float]:
+    """One pass over the training batches; returns the average loss and metrics of the epoch."""
+    model.train()
+    totals, count = dict.fromkeys(["loss", *functions], 0.0), 0
+    for *inputs, y in batches:  # the last tensor of a batch is the target, the others go to the model
+        inputs, y = [x.to(device) for x in inputs], y.to(device)
+        if batch_transform is not None:  # e.g. augmentation: a new random version of this batch
+            transformed = batch_transform(*inputs)
+            inputs = list(transformed) if isinstance(transformed, (tuple, list)) else [transformed]
+        if channels_last:
+            inputs = [to_channels_last(x) for x in inputs]
+        with autocast(device, dtype):  # does nothing unless mixed precision is on
+            outputs = _match(model(*inputs), y)
+            loss = loss_fn(outputs, y)
+        optimizer.zero_grad()
+        scaler.scale(loss).backward()  # without float16 the scaler is off: plain loss.backward()
+        scaler.step(optimizer)         # ... and plain optimizer.step()
+        scaler.update()
+        if batch_scheduler is not None:
+            batch_scheduler.step()
+        n = len(y)
+        totals["loss"] += loss.item() * n
+        with torch.no_grad():
+            for name, f in functions.items():
+                totals[name] += float(f(outputs.float(), y)) * n
+        count += n
+        batches.set_postfix(loss=f"{totals['loss'] / count:.4f}", refresh=False)
+    return {name: total / count for name, total in totals.items()}
+
+
 def fit(model: nn.Module, train_data, *, epochs: int, optimizer: torch.optim.Optimizer | None = None,
         loss_fn: Callable | None = None, val_data=None, batch_size: int = 64, device=None,
-        metrics=("accuracy",), scheduler=None, patience: int | None = None, monitor: str | None = None,
-        checkpoint=None, callbacks: Sequence[Callable] = (), live_plot: bool = False,
-        verbose: bool = True) -> History:
+        metrics=("accuracy",), scheduler=None, scheduler_step: str = "epoch", batch_transform=None,
+        mixed_precision=False, channels_last: bool = False, patience: int | None = None,
+        monitor: str | None = None, checkpoint=None, callbacks: Sequence[Callable] = (),
+        live_plot: bool = False, verbose: bool = True) -> History:
     """Train ``model`` for up to ``epochs`` epochs; returns its :class:`History`.
 
     - ``optimizer``: default Adam with learning rate 0.001. ``loss_fn``: default cross-entropy.
@@ -231,7 +281,13 @@ def fit(model: nn.Module, train_data, *, epochs: int, optimizer: torch.optim.Opt
       each batch too.
     - ``metrics``: names (``"accuracy"``) or functions ``f(outputs, targets) -> float``; each is
       recorded for training and, with ``val_data``, validation (``val_`` prefix).
-    - ``scheduler``: a learning-rate scheduler, stepped once per epoch.
+    - ``scheduler``: a learning-rate scheduler, stepped once per epoch, or after every batch
+      with ``scheduler_step="batch"`` (``OneCycleLR`` and warm-up schedules are made for that).
+    - ``batch_transform``: a function applied to the inputs of every training batch on the
+      device, ``x -> x`` (``x1, x2 -> (x1, x2)`` for two inputs); validation data is not touched.
+    - ``mixed_precision``: ``True`` computes in float16 with loss scaling on CUDA, in bfloat16
+      on the CPU; or name the format, ``"float16"``/``"bfloat16"``. See ``coursekit.speed``.
+    - ``channels_last``: the model's weights and each image batch in channels-last memory layout.
     - ``monitor``: the number that decides the best epoch: ``"val_loss"`` when there is
       validation data, else ``"loss"``.
     - ``patience``: early stopping: stop after this many epochs without improvement, then
@@ -245,8 +301,13 @@ def fit(model: nn.Module, train_data, *, epochs: int, optimizer: torch.optim.Opt
 
     from .environment import get_device
 
+    if scheduler_step not in ("epoch", "batch"):
+        raise ValueError(f"scheduler_step must be 'epoch' or 'batch', got {scheduler_step!r}")
     device = torch.device(device) if device is not None else get_device()
     model.to(device)
+    if channels_last:
+        model.to(memory_format=torch.channels_last)  # 4-D weights (convolutions) change layout
+    dtype = amp_dtype(device, mixed_precision)
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = loss_fn or nn.CrossEntropyLoss()
     functions = _metric_functions(metrics)
@@ -256,6 +317,9 @@ def fit(model: nn.Module, train_data, *, epochs: int, optimizer: torch.optim.Opt
     monitor = monitor or ("val_loss" if val_data is not None else "loss")
     if monitor not in recorded:
         raise ValueError(f"monitor={monitor!r} is not one of the numbers recorded: {recorded}")
+    step_settings = dict(device=device, batch_transform=batch_transform, dtype=dtype, channels_last=channels_last,
+                         scaler=grad_scaler(device, dtype),
+                         batch_scheduler=scheduler if scheduler_step == "batch" else None)
     history, best, best_weights, waited = History(), None, None, 0
     live = None
     if live_plot:
@@ -266,30 +330,15 @@ def fit(model: nn.Module, train_data, *, epochs: int, optimizer: torch.optim.Opt
     for epoch in range(1, epochs + 1):
         start = time.perf_counter()
         lr = optimizer.param_groups[0]["lr"]
-        model.train()
-        totals, count = dict.fromkeys(names, 0.0), 0
         bar = tqdm(loader, desc=f"epoch {epoch}/{epochs}", disable=not verbose, leave=True)
-        for *inputs, y in bar:  # the last tensor of a batch is the target, the others go to the model
-            inputs, y = [x.to(device) for x in inputs], y.to(device)
-            outputs = _match(model(*inputs), y)
-            loss = loss_fn(outputs, y)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            n = len(y)
-            totals["loss"] += loss.item() * n
-            with torch.no_grad():
-                for name, f in functions.items():
-                    totals[name] += float(f(outputs, y)) * n
-            count += n
-            bar.set_postfix(loss=f"{totals['loss'] / count:.4f}", refresh=False)
-        numbers = {name: total / count for name, total in totals.items()}
+        numbers = _train_epoch(model, bar, optimizer, loss_fn, functions, **step_settings)
         if val_data is not None:
-            scores = evaluate(model, val_data, loss_fn=loss_fn, metrics=functions, device=device)
+            scores = evaluate(model, val_data, loss_fn=loss_fn, metrics=functions, device=device,
+                              mixed_precision=mixed_precision, channels_last=channels_last)
             numbers.update({f"val_{name}": value for name, value in scores.items()})
         if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
             scheduler.step(numbers[monitor])  # this one decides from the monitored number
-        elif scheduler is not None:
+        elif scheduler is not None and scheduler_step == "epoch":
             scheduler.step()
         history.append(**numbers, lr=lr, seconds=time.perf_counter() - start)
         bar.set_postfix({k: f"{v:.4f}" for k, v in numbers.items()})

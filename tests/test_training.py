@@ -269,3 +269,190 @@ def test_a_model_with_two_inputs_gets_both():
     with torch.no_grad():
         by_hand = (model(x[:, :1], x[:, 1:]).argmax(1) == y).float().mean().item()
     assert evaluate(model, data)["accuracy"] == pytest.approx(by_hand)
+
+
+# --------------------------------------------------------------------------- Day 2 additions
+
+
+def test_a_per_batch_scheduler_steps_after_every_batch():
+    x, y = blobs()  # 200 samples, batches of 50: 4 steps per epoch
+    model = small_net()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=0.5, total_steps=3 * 4)
+    history = fit(model, (x, y), epochs=3, batch_size=50, optimizer=optimizer, scheduler=scheduler,
+                  scheduler_step="batch", device="cpu", verbose=False)
+    assert scheduler.last_epoch == 12  # one step per batch, not per epoch
+
+    # The same schedule stepped by hand: the learning rate at the start of epochs 1, 2, 3.
+    twin = torch.optim.SGD(small_net().parameters(), lr=0.1, momentum=0.9)
+    twin_schedule = torch.optim.lr_scheduler.OneCycleLR(twin, max_lr=0.5, total_steps=12)
+    expected = []
+    for step in range(12):
+        if step % 4 == 0:
+            expected.append(twin.param_groups[0]["lr"])
+        twin.step()
+        twin_schedule.step()
+    assert history["lr"] == pytest.approx(expected)
+    assert expected[0] < expected[1] and expected[2] < expected[1]  # warm up, then anneal
+
+
+def test_scheduler_step_must_be_epoch_or_batch():
+    x, y = blobs()
+    with pytest.raises(ValueError, match="scheduler_step"):
+        fit(small_net(), (x, y), epochs=1, scheduler_step="step", device="cpu", verbose=False)
+
+
+class InputRecorder(nn.Module):
+    """small_net that remembers what it was given: (training?, inputs, is it channels-last?)."""
+
+    def __init__(self, net):
+        super().__init__()
+        self.net, self.seen = net, []
+
+    def forward(self, x):
+        channels_last = x.ndim == 4 and x.is_contiguous(memory_format=torch.channels_last) and x.shape[1] > 1
+        self.seen.append((self.training, x.clone(), channels_last, torch.is_autocast_enabled("cpu")))
+        return self.net(x)
+
+
+def test_batch_transform_changes_training_batches_only():
+    x, y = blobs(100)
+    calls = []
+
+    def negate(batch):
+        calls.append(len(batch))
+        return -batch
+
+    model = InputRecorder(small_net())
+    fit(model, (x, y), epochs=2, batch_size=40, val_data=(x, y), batch_transform=negate, device="cpu",
+        verbose=False)
+    assert calls == [40, 40, 20] * 2  # every training batch, each epoch
+    train_inputs = torch.cat([seen for training, seen, *_ in model.seen if training])
+    val_inputs = [seen for training, seen, *_ in model.seen if not training]
+    assert sorted((-train_inputs).sum(1).tolist()) == sorted(torch.cat([x, x]).sum(1).tolist())
+    assert all(torch.equal(v, x) for v in val_inputs)  # validation sees the data as it is
+
+
+def test_batch_transform_gets_every_input_of_a_two_input_model():
+    x, y = blobs(64)
+
+    class TwoInputs(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.head, self.pairs = nn.Linear(2, 2), []
+
+        def forward(self, first, second):
+            self.pairs.append((first.clone(), second.clone()))
+            return self.head(torch.cat([first, second], dim=1))
+
+    model = TwoInputs()
+    fit(model, (x[:, :1], x[:, 1:], y), epochs=1, batch_size=64, batch_transform=lambda a, b: (b, a),
+        device="cpu", verbose=False)
+    (first, second), = model.pairs
+    assert sorted(first.flatten().tolist()) == sorted(x[:, 1].tolist())  # swapped by the transform
+    assert sorted(second.flatten().tolist()) == sorted(x[:, 0].tolist())
+
+
+def test_label_smoothing_is_a_loss_and_keeps_the_loss_above_its_floor():
+    # With smoothing 0.2 and 2 classes the targets become (0.9, 0.1): even a perfect model pays the
+    # entropy of that distribution, 0.325, so the loss cannot fall below it; without smoothing it can.
+    x, y = blobs()
+    floor = -(0.9 * torch.log(torch.tensor(0.9)) + 0.1 * torch.log(torch.tensor(0.1))).item()
+    runs = {}
+    for smoothing in (0.0, 0.2):
+        model = small_net()
+        runs[smoothing] = fit(model, (x, y), epochs=40, val_data=(x, y), batch_size=32, device="cpu",
+                              loss_fn=nn.CrossEntropyLoss(label_smoothing=smoothing), verbose=False,
+                              optimizer=torch.optim.Adam(model.parameters(), lr=0.02))
+    assert runs[0.0]["val_loss"][-1] < 0.2
+    assert min(runs[0.2]["val_loss"]) > floor - 1e-4
+    assert runs[0.2]["val_loss"][-1] < floor + 0.1  # it did learn: close to the floor
+    assert runs[0.2]["val_accuracy"][-1] > 0.95
+
+
+def test_mixed_precision_on_the_cpu_computes_in_bfloat16_and_still_learns():
+    x, y = blobs()
+    model = InputRecorder(small_net())
+    dtypes = []
+    model.net[0].register_forward_hook(lambda module, inputs, output: dtypes.append(output.dtype))
+    history = fit(model, (x, y), epochs=15, batch_size=32, val_data=(x, y), mixed_precision=True, device="cpu",
+                  optimizer=torch.optim.Adam(model.parameters(), lr=0.01), verbose=False)
+    assert set(dtypes) == {torch.bfloat16}  # training and validation
+    assert all(autocast_on for *_, autocast_on in model.seen)
+    assert model.net[0].weight.dtype == torch.float32  # the weights themselves stay float32
+    assert history["accuracy"][-1] > 0.95 and history["val_accuracy"][-1] > 0.95
+    assert not torch.is_autocast_enabled("cpu")  # switched off again after training
+
+
+def test_float16_mixed_precision_scales_the_loss_as_on_a_gpu():
+    # The CUDA recipe (float16 + GradScaler), run on the CPU: the gradient that reaches the
+    # outputs is the scaled one (x 65536), the step uses the unscaled one, and learning works.
+    x, y = blobs()
+    output_grads = {}
+    for setting in (False, "float16"):
+        model = small_net()
+        grads = output_grads[setting] = []
+
+        def record(module, inputs, output):
+            output.register_hook(lambda grad: grads.append(grad.abs().sum().item()))
+
+        model[2].register_forward_hook(record)
+        # plain SGD: a step with gradients still 65536 times too large would throw the weights far away
+        history = fit(model, (x, y), epochs=15, batch_size=32, mixed_precision=setting, device="cpu",
+                      optimizer=torch.optim.SGD(model.parameters(), lr=0.1), verbose=False)
+        assert history["accuracy"][-1] > 0.95
+        assert model[0].weight.abs().max() < 10
+    # Same start, same first batch: the float16 run's first output gradient is 65536 (2**16, the
+    # scaler's initial factor) times larger, up to float16 rounding.
+    assert max(output_grads[False]) <= 2  # cross-entropy averaged over a batch, unscaled
+    assert output_grads["float16"][0] == pytest.approx(2**16 * output_grads[False][0], rel=0.01)
+
+
+def test_channels_last_changes_the_layout_not_the_result():
+    torch.manual_seed(0)
+    x, y = torch.randn(64, 3, 8, 8), torch.randint(0, 3, (64,))
+
+    def conv_net():
+        torch.manual_seed(1)
+        return InputRecorder(nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.Flatten(),
+                                           nn.Linear(4 * 8 * 8, 3)))
+
+    runs = {}
+    for layout in (False, True):
+        model = conv_net()
+        torch.manual_seed(2)
+        runs[layout] = fit(model, (x, y), epochs=3, batch_size=16, val_data=(x, y), channels_last=layout,
+                           device="cpu", verbose=False)
+        assert all(seen_channels_last == layout for _, _, seen_channels_last, _ in model.seen)
+        assert model.net[0].weight.is_contiguous(memory_format=torch.channels_last) == layout
+    assert runs[True]["loss"] == pytest.approx(runs[False]["loss"], rel=1e-4)
+    assert runs[True]["val_loss"] == pytest.approx(runs[False]["val_loss"], rel=1e-4)
+
+
+def test_evaluate_with_mixed_precision_is_close_to_float32():
+    x, y = blobs()
+    model = small_net()
+    exact = evaluate(model, (x, y))
+    rounded = evaluate(model, (x, y), mixed_precision=True, channels_last=True)
+    assert rounded["loss"] == pytest.approx(exact["loss"], rel=0.02)
+    assert rounded["loss"] != exact["loss"]  # bfloat16 really was used
+
+
+def test_early_stopping_on_accuracy_keeps_the_checkpoint_of_the_best_epoch(tmp_path):
+    x, y = blobs()
+    model = small_net()
+    history = fit(model, (x, y), epochs=40, val_data=(x, 1 - y), monitor="val_accuracy", patience=2,
+                  checkpoint=tmp_path / "best.pt", device="cpu", verbose=False, mixed_precision=True,
+                  optimizer=torch.optim.Adam(model.parameters(), lr=0.01))
+    assert history.stopped_early
+    best = max(history["val_accuracy"])
+    assert history["val_accuracy"][history.best_epoch - 1] == best
+    fresh = small_net(seed=5)
+    assert load_checkpoint(tmp_path / "best.pt", fresh)["epoch"] == history.best_epoch
+    assert evaluate(fresh, (x, 1 - y), mixed_precision=True)["accuracy"] == pytest.approx(best)
+
+
+def test_an_unknown_mixed_precision_is_explained():
+    x, y = blobs()
+    with pytest.raises(ValueError, match="mixed_precision"):
+        fit(small_net(), (x, y), epochs=1, mixed_precision="int8", device="cpu", verbose=False)

@@ -1,0 +1,36 @@
+"""The convolutional networks of the course, one small file per family.
+
+Constructors are named as in torchvision, so code and habits carry over:
+
+    from coursekit.models import alexnet, vgg16
+    model = vgg16()                    # ImageNet configuration: 224x224 inputs, 1000 classes
+    model = vgg16(num_classes=10)      # another number of classes
+
+The ImageNet versions have exactly the published numbers of parameters and
+torchvision's parameter names (``features.0.weight``, ``classifier.6.bias``, ...),
+so a torchvision state dict loads into them. Beside them, the networks Day 2
+trains on small images: :func:`lenet5` (MNIST, 28x28), :func:`alexnet_cifar`,
+:func:`vgg_cifar` and :func:`cifar_cnn` (CIFAR-10, 32x32).
+
+- ``lenet.py``: LeNet-5 style network for 28x28 digits
+- ``alexnet.py``: AlexNet (ImageNet) and a small AlexNet-style network for 32x32
+- ``vgg.py``: VGG-11/13/16/19 with or without batch norm, and VGG-style networks for 32x32
+- ``cifar_cnn.py``: the small baseline network of the Day 2 ablation
+- ``summary.py``: :func:`count_parameters`
+"""
+
+from .alexnet import AlexNet, alexnet, alexnet_cifar
+from .cifar_cnn import cifar_cnn
+from .lenet import lenet5
+from .summary import count_parameters
+from .vgg import VGG, VGG_CONFIGS, make_vgg_features, vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, \
+    vgg19_bn, vgg_cifar
+
+__all__ = [
+    "count_parameters",
+    "lenet5",
+    "cifar_cnn",
+    "AlexNet", "alexnet", "alexnet_cifar",
+    "VGG", "VGG_CONFIGS", "make_vgg_features", "vgg_cifar",
+    "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn",
+]
