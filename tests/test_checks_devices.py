@@ -1,4 +1,4 @@
-"""Checks run the learner's model on its own device and compare on the CPU; forbidden calls are caught.
+"""Checks run the learner's model on its own device and compare on the CPU.
 
 No GPU here: the ``meta`` device stands in for "another device" (the CPU build has it). A model
 that records where its inputs arrive shows that the check sends them to the model's device.
@@ -6,22 +6,11 @@ that records where its inputs arrive shows that the check sends them to the mode
 
 from __future__ import annotations
 
-import pytest
 import torch
 from torch import nn
 
 from coursekit.checks import run_check
-from coursekit.checks import cases as cases_module
-from coursekit.checks.cases import Case, exercise
-
-
-@pytest.fixture
-def temporary_exercises():
-    """Register exercises for one test only, so the course's list of exercises is left as it was."""
-    before = dict(cases_module._REGISTRY)
-    yield exercise
-    cases_module._REGISTRY.clear()
-    cases_module._REGISTRY.update(before)
+from coursekit.checks.cases import Case
 
 
 class RecordsInputDevice(nn.Module):

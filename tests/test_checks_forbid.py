@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from coursekit.checks import run_check
-from coursekit.checks import cases as cases_module
-from coursekit.checks.cases import Case, exercise
+from coursekit.checks.cases import Case
 from coursekit.checks.forbid import AUTOGRAD, SIGMOID, name_of
-
-
-@pytest.fixture
-def temporary_exercises():
-    """Register exercises for one test only, so the course's list of exercises is left as it was."""
-    before = dict(cases_module._REGISTRY)
-    yield exercise
-    cases_module._REGISTRY.clear()
-    cases_module._REGISTRY.update(before)
 
 
 def test_every_spelling_of_a_forbidden_call_is_caught_and_named(temporary_exercises):
