@@ -349,3 +349,282 @@ def test_day1_concatenate_add_and_a_two_input_parameter_count():
               f"has shape {keras_shape(a + a)}" in q.options[2],
               f": {parameters} parameters" in q.options[3]]
     assert true_options(q, truths) == set(q.answers)
+
+
+# Day 3: the same rule; the numbers come from PyTorch's layers, the IoUs from boxes painted as pixels.
+
+DAY3 = quiz.load("day3")
+
+
+def day3(words: str) -> quiz.Question:
+    found = [q for q in DAY3.questions if words in q.text]
+    assert len(found) == 1, f"expected one day-3 question containing {words!r}, found {len(found)}"
+    return found[0]
+
+
+def _count(*layers) -> int:
+    return sum(p.numel() for layer in layers for p in layer.parameters())
+
+
+def test_day3_inception_output_channels():
+    import torch
+    from torch import nn
+
+    q = day3("How many channels does it output?")
+    branches = [nn.Conv2d(192, 64, 1),
+                nn.Sequential(nn.Conv2d(192, 96, 1), nn.Conv2d(96, 128, 3, padding=1)),
+                nn.Sequential(nn.Conv2d(192, 16, 1), nn.Conv2d(16, 32, 5, padding=2)),
+                nn.Sequential(nn.MaxPool2d(3, stride=1, padding=1), nn.Conv2d(192, 32, 1))]
+    out = torch.cat([branch(torch.zeros(1, 192, 28, 28)) for branch in branches], dim=1)
+    assert q.answers == [str(out.shape[1])]
+
+
+def test_day3_bottleneck_savings():
+    from torch import nn
+
+    q = day3("a 1x1 reduction to 16 channels")
+    direct = nn.Conv2d(192, 32, 5, bias=False).weight.numel()
+    reduced = _count(nn.Conv2d(192, 16, 1, bias=False), nn.Conv2d(16, 32, 5, bias=False))
+    assert q.answers == [f"{direct:,} against {reduced:,}"]
+
+
+def test_day3_basic_block_parameters():
+    from torch import nn
+
+    def block(c_in, c_out, stride, projection):
+        layers = [nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False), nn.BatchNorm2d(c_out),
+                  nn.Conv2d(c_out, c_out, 3, 1, 1, bias=False), nn.BatchNorm2d(c_out)]
+        if projection:
+            layers += [nn.Conv2d(c_in, c_out, 1, stride, bias=False), nn.BatchNorm2d(c_out)]
+        return _count(*layers)
+
+    assert day3("64 channels in and out, stride 1").answers == [f"{block(64, 64, 1, False):,}"]
+    assert "78,208" in day3("64 channels in and out, stride 1").options  # the needless projection
+    assert block(64, 64, 1, True) == 78_208
+    assert day3("from 64 to 128 channels with stride 2").answers == [f"{block(64, 128, 2, True):,}"]
+    assert block(64, 128, 2, False) == 221_696 and block(64, 128, 2, True) - 256 == 229_888
+
+
+def test_day3_option_a_costs_nothing_and_resnet20_uses_it():
+    import torch
+
+    from coursekit.models import resnet20
+
+    x = torch.randn(2, 16, 8, 8)
+    option_a = torch.cat([x[:, :, ::2, ::2], torch.zeros(2, 16, 4, 4)], dim=1)  # subsample, then zero channels
+    assert option_a.shape == (2, 32, 4, 4)
+    assert sum(p.numel() for p in resnet20().parameters()) == 269_722
+    q = day3("the shortcut must change shape too")
+    assert set(q.answers) == {q.options[0], q.options[1]}
+
+
+def test_day3_dense_weights_after_pooling_and_after_flattening():
+    from torch import nn
+
+    q = day3("1024x7x7")
+    pooled = nn.Linear(1024, 1000, bias=False, device="meta").weight.numel()
+    flat = nn.Linear(1024 * 7 * 7, 1000, bias=False, device="meta").weight.numel()
+    assert q.answers == [f"{pooled:,} against {flat:,}"]
+
+
+def test_day3_the_mean_of_a_cam_is_the_logit():
+    import torch
+    from torch import nn
+
+    features, fc = torch.randn(3, 16, 5, 5), nn.Linear(16, 10)
+    cam = torch.einsum("nchw,kc->nkhw", features, fc.weight)
+    with torch.no_grad():
+        assert torch.allclose(cam.mean(dim=(2, 3)) + fc.bias, fc(features.mean(dim=(2, 3))), atol=1e-5)
+    assert "the map's mean is the logit" in day3("class activation map be computed").answers[0]
+
+
+def _iou_by_pixels(a, b) -> float:
+    def pixels(box):
+        x0, y0, x1, y1 = box
+        return {(x, y) for x in range(x0, x1) for y in range(y0, y1)}
+
+    pa, pb = pixels(a), pixels(b)
+    return len(pa & pb) / len(pa | pb)
+
+
+def test_day3_ious():
+    from fractions import Fraction
+
+    q = day3("a = (0, 0, 4, 4) and b = (2, 2, 6, 6)")
+    iou = _iou_by_pixels((0, 0, 4, 4), (2, 2, 6, 6))
+    assert Fraction(iou).limit_denominator(100) == Fraction(1, 7) and q.answers == ["1/7 ≈ 0.143"]
+    assert _iou_by_pixels((0, 0, 5, 5), (2, 2, 7, 7)) == 9 / 41  # the inclusive-corner slip in the options
+    shifted = _iou_by_pixels((0, 0, 28, 28), (7, 0, 35, 28))
+    assert day3("shifted 7 pixels").answers == [f"{shifted:g}"] == ["0.6"]
+
+
+def test_day3_what_freezing_does():
+    import torch
+    from torch import nn
+
+    q = day3("on every parameter of a pretrained backbone")
+    backbone = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4)).requires_grad_(False).train()
+    before = backbone[1].running_mean.clone()
+    out = backbone(torch.randn(4, 3, 8, 8))
+    statistics_move = not torch.equal(before, backbone[1].running_mean)
+    no_graph = not out.requires_grad  # nothing to backpropagate into the backbone
+    weight = backbone[0].weight.clone()
+    optimizer = torch.optim.SGD(backbone.parameters(), lr=0.1, weight_decay=0.5)
+    optimizer.step()
+    decay_shrinks = not torch.equal(weight, backbone[0].weight)
+    truths = [no_graph, statistics_move, decay_shrinks, False]  # the forward pass runs every layer
+    assert true_options(q, truths) == set(q.answers)
+
+
+def test_day3_a_linear_head_on_lite0_features_has_12810_parameters():
+    from torch import nn
+
+    assert _count(nn.Linear(1280, 10)) == 12_810
+    assert "12,810" in day3("10 labelled images per class").explanation
+
+
+# Day 4: the same rule; parameter counts and shapes come from PyTorch's layers, the rest is computed here.
+
+DAY4 = quiz.load("day4")
+
+
+def day4(words: str) -> quiz.Question:
+    found = [q for q in DAY4.questions if words in q.text]
+    assert len(found) == 1, f"expected one day-4 question containing {words!r}, found {len(found)}"
+    return found[0]
+
+
+def test_day4_options_fit_on_one_line_of_the_widget():
+    assert max(len(option) for q in DAY4.questions for option in q.options) <= 95
+
+
+def test_day4_recurrent_parameter_counts():
+    from torch import nn
+
+    q = day4("`nn.LSTM(input_size=10, hidden_size=20)`")
+    assert q.answers == [f"{_count(nn.LSTM(10, 20)):,}"]
+    one_bias = _count(nn.LSTM(10, 20)) - nn.LSTM(10, 20).bias_hh_l0.numel()
+    assert {f"{one_bias:,}", f"{_count(nn.RNN(10, 20)):,}", f"{_count(nn.GRU(10, 20)):,}"} == set(q.options) - set(q.answers)
+    q = day4("`nn.GRU(input_size=28, hidden_size=128)`")
+    assert q.answers == [f"{_count(nn.GRU(28, 128)):,}"]
+    one_bias = _count(nn.GRU(28, 128)) - nn.GRU(28, 128).bias_hh_l0.numel()
+    assert {f"{one_bias:,}", f"{_count(nn.RNN(28, 128)):,}", f"{_count(nn.LSTM(28, 128)):,}"} == set(q.options) - set(q.answers)
+
+
+def test_day4_lstm_output_shapes():
+    import torch
+    from torch import nn
+
+    output, (h_n, c_n) = nn.LSTM(8, 32, num_layers=2, batch_first=True)(torch.zeros(16, 50, 8))
+    assert c_n.shape == h_n.shape
+    assert day4("num_layers=2, batch_first=True").answers == [f"output {list(output.shape)}, h_n {list(h_n.shape)}"]
+
+
+def test_day4_truncation_cuts_the_gradient_but_keeps_the_state():
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
+    rnn = nn.RNN(1, 4)
+    first, second = torch.randn(3, 1, 1, requires_grad=True), torch.randn(3, 1, 1)
+    _, h = rnn(first)
+    out, _ = rnn(second, h.detach())
+    out.sum().backward()
+    assert first.grad is None  # no gradient reaches the previous chunk
+    out_from_zero, _ = rnn(second)
+    assert not torch.allclose(out, out_from_zero)  # but its state still changes what the next chunk computes
+    assert "at most 100 steps" in day4("truncated backpropagation through time").answers[0]
+
+
+def test_day4_clipping_only_shrinks():
+    import torch
+
+    def clipped_norm(norm):
+        w = torch.zeros(3, requires_grad=True)
+        w.grad = torch.tensor([norm, 0.0, 0.0])
+        torch.nn.utils.clip_grad_norm_([w], max_norm=1.0)
+        return w.grad.norm().item()
+
+    assert clipped_norm(50.0) == pytest.approx(1.0) and clipped_norm(0.01) == pytest.approx(0.01)
+    assert day4("Gradient-norm clipping").answers[0].startswith("Exploding gradients")
+
+
+def test_day4_a_gradient_through_50_linear_steps():
+    import torch
+
+    factors = []
+    for w in (0.9, 1.1):
+        h0 = torch.tensor(1.0, requires_grad=True)
+        h = h0
+        for _ in range(50):
+            h = w * h
+        h.backward()
+        factors.append(h0.grad.item())
+    assert day4("h_t = w · h_(t-1)").answers == [f"{factors[0]:.2g} and {factors[1]:.3g}"]
+
+
+def test_day4_what_leaks():
+    import torch
+
+    from coursekit.forecasting import Scaler, make_windows
+
+    series = torch.arange(100.0)
+    whole, train_only = Scaler().fit(series), Scaler().fit(series[:80])
+    scaler_leaks = whole.mean_ != train_only.mean_  # the whole series' statistics include the test period's
+    x_val, y_val = make_windows(series, 10, start=80)
+    reading_the_past_leaks = bool((y_val < 80).any())  # inputs reach back into training; no target does
+    assert x_val.min() < 80 and not reading_the_past_leaks
+    shuffled = torch.randperm(90, generator=torch.Generator().manual_seed(0))
+    shuffle_leaks = bool(shuffled[:72].max() > shuffled[72:].min())  # some training target lies after a test one
+    q = day4("leak information from the test period")
+    truths = [shuffle_leaks, reading_the_past_leaks, scaler_leaks, True]  # choosing by the test score always leaks
+    assert true_options(q, truths) == set(q.answers)
+
+
+def test_day4_naive_rmse_of_a_short_series():
+    import torch
+
+    from coursekit.forecasting import mae, make_windows, naive_forecast, rmse
+
+    inputs, targets = make_windows(torch.tensor([3.0, 5.0, 4.0, 8.0, 6.0]), lookback=1)
+    assert day4("3, 5, 4, 8, 6").answers == [f"{rmse(naive_forecast(inputs), targets):g}"]
+    assert f"{mae(naive_forecast(inputs), targets):g}" in day4("3, 5, 4, 8, 6").options  # the MAE slip
+
+
+def test_day4_seasonal_naive_repeats_the_same_months():
+    import torch
+
+    from coursekit.forecasting import seasonal_naive_forecast
+
+    months = torch.arange(1.0, 13.0)[None]  # January = 1 ... December = 12 of the year just ended
+    assert seasonal_naive_forecast(months, season=12, horizon=3).tolist() == [[1.0, 2.0, 3.0]]
+    assert day4("seasonal-naive forecast with a season of 12").answers[0].startswith("the January, February and March")
+
+
+def test_day4_temperature():
+    import torch
+
+    q = day4("logits [2, 0] for two tokens")
+    probabilities = {t: torch.softmax(torch.tensor([2.0, 0.0]) / t, 0)[0].item() for t in (0.5, 1.0, 2.0)}
+    assert q.answers == [f"{probabilities[0.5]:.3f}"]
+    assert {f"{probabilities[1.0]:.3f}", f"{probabilities[2.0]:.3f}"} <= set(q.options)
+
+
+def test_day4_uniform_model_over_65_characters():
+    import torch
+    import torch.nn.functional as F
+
+    loss = F.cross_entropy(torch.zeros(65, 65), torch.arange(65)).item()  # every character equally likely
+    q = day4("65 characters the same probability")
+    assert q.answers == [f"ln 65 ≈ {loss:.2f}"] and f"log2 65 ≈ {loss / math.log(2):.2f}" in q.options
+
+
+def test_day4_mse_lands_between_the_branches():
+    import torch
+
+    targets = torch.tensor([1.0, -1.0])
+    grid = torch.linspace(-2, 2, 4001)
+    mse = ((grid[:, None] - targets) ** 2).mean(dim=1)
+    best = round(grid[mse.argmin()].item(), 6) + 0.0  # a tiny negative (or -0.0) would print as "-0"
+    assert best == pytest.approx(0.0, abs=1e-6)
+    assert day4("the target is +1 or −1").answers == [f"{best:.0f}, with an MSE of {mse.min().item():.0f}"]

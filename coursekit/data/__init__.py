@@ -13,10 +13,13 @@ says what is ready. Every problem is a ``DataError`` whose message says what to 
 Modules, one job each: ``paths`` (folders and mirror), ``sources`` (URLs and checksums),
 ``download`` (safe downloads), ``formats`` (file readers that reject corrupt files),
 ``prepare`` (fetch and status), ``cache`` (processed arrays), and the loaders:
-``images``, ``text``, ``timeseries``, ``toy``.
+``images``, ``folders`` (your own images), ``text``, ``timeseries``, ``toy``, and ``canvas``
+(digits at random places on a larger canvas, with their boxes).
 """
 
+from .canvas import make_mnist_canvas
 from .errors import DataError
+from .folders import FolderImages, load_image_folder
 from .images import FASHION_MNIST_CLASSES, MNIST_CLASSES, ImageData, load_cifar10, load_fashion_mnist, load_mnist
 from .paths import cache_dir, data_root, mirror_url
 from .prepare import DataStatus, ensure, fetch, status
@@ -28,6 +31,7 @@ from .toy import SKLEARN_SETS, TOY_2D, TabularData, load_sklearn, make_toy_2d
 __all__ = [
     "DataError", "DATASETS", "data_root", "cache_dir", "mirror_url", "fetch", "status", "ensure", "DataStatus",
     "ImageData", "load_mnist", "load_fashion_mnist", "load_cifar10", "MNIST_CLASSES", "FASHION_MNIST_CLASSES",
+    "load_image_folder", "FolderImages", "make_mnist_canvas",
     "CharCorpus", "load_tiny_shakespeare", "TimeSeries", "load_timeseries", "SERIES_NAMES",
     "TabularData", "make_toy_2d", "load_sklearn", "TOY_2D", "SKLEARN_SETS",
 ]

@@ -30,3 +30,17 @@ def split_checksum(checksum: str) -> tuple[str, str]:
     """"md5:abc..." -> ("md5", "abc...")."""
     algorithm, _, value = checksum.partition(":")
     return algorithm, value.lower()
+
+
+MIN_PREFIX = 8  # hex digits: torchvision publishes only the first 8 of a weight file's SHA-256 in its name
+
+
+def digest_matches(actual: str, expected: str) -> bool:
+    """Whether a file's hex digest ``actual`` matches ``expected``: the whole digest, or a published prefix.
+
+    A prefix (at least MIN_PREFIX hex digits) verifies only those digits: 8 of them miss a corrupt or
+    truncated download once in 4 billion, but do not stop a file crafted to match them.
+    """
+    if len(expected) < len(actual):
+        return len(expected) >= MIN_PREFIX and actual.startswith(expected)
+    return actual == expected

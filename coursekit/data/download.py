@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from tqdm.auto import tqdm
 
-from .checksums import split_checksum
+from .checksums import digest_matches, split_checksum
 from .errors import DataError
 from .formats import BadFile
 
@@ -34,7 +34,8 @@ def download(url: str, dest: str | Path, *, checksum: str | None = None,
              progress: bool = True) -> Path:
     """Download ``url`` to ``dest``; ``dest`` appears only once the whole file arrived and passed the checks.
 
-    ``checksum`` ("md5:<hex>" or "sha256:<hex>") is compared with the download when given;
+    ``checksum`` ("md5:<hex>" or "sha256:<hex>") is compared with the download when given (a shorter
+    <hex> of at least 8 digits is a prefix, as torchvision publishes, and only those digits are checked);
     ``read`` parses the downloaded file and raises ``BadFile`` when it is not valid.
     On any failure nothing is left behind (an existing ``dest`` is untouched) and a
     ``DataError`` names the file, the URL, what went wrong and what to do (``advice`` replaces the default).
@@ -111,8 +112,9 @@ def _verify(part: Path, checksum: str | None, actual: str | None, read) -> None:
     """Raise _Failed when the checksum or the file's structure is wrong."""
     if checksum:
         algorithm, expected = split_checksum(checksum)
-        if actual != expected:
-            raise _Failed(f"its {algorithm} checksum is {actual} but should be {expected}, "
+        if not digest_matches(actual, expected):
+            should = "should be" if len(expected) == len(actual) else "should start with"
+            raise _Failed(f"its {algorithm} checksum is {actual} but {should} {expected}, "
                           "so the download is corrupt or not the expected file")
     if read is not None:
         try:

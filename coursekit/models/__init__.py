@@ -16,21 +16,34 @@ trains on small images: :func:`lenet5` (MNIST, 28x28), :func:`alexnet_cifar`,
 - ``alexnet.py``: AlexNet (ImageNet) and a small AlexNet-style network for 32x32
 - ``vgg.py``: VGG-11/13/16/19 with or without batch norm, and VGG-style networks for 32x32
 - ``cifar_cnn.py``: the small baseline network of the Day 2 ablation
+- ``googlenet.py``: GoogLeNet (ImageNet, torchvision's layout and names), Inception modules, a small GoogLeNet for 32x32
+- ``resnet.py``: ResNet-18/34/50 (ImageNet) and the CIFAR ResNets of the paper (ResNet-20/32/44/56, plain nets)
+- ``efficientnet.py``: EfficientNet-Lite0 with its ImageNet weights (inverted residual blocks)
+- ``weights.py``: :func:`load_pretrained`, pretrained ImageNet weights loaded strictly
 - ``summary.py``: :func:`count_parameters`
 """
 
 from .alexnet import AlexNet, alexnet, alexnet_cifar
 from .cifar_cnn import cifar_cnn
+from .efficientnet import LITE0_MEAN, LITE0_STD, EfficientNetLite, InvertedResidual, efficientnet_lite0
+from .googlenet import GoogLeNet, Inception, InceptionAux, googlenet, googlenet_cifar
 from .lenet import lenet5
+from .resnet import BasicBlock, Bottleneck, ResNet, plain_cifar, resnet18, resnet20, resnet32, resnet34, resnet44, \
+    resnet50, resnet56, resnet_cifar
 from .summary import count_parameters
 from .vgg import VGG, VGG_CONFIGS, make_vgg_features, vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, \
     vgg19_bn, vgg_cifar
+from .weights import load_pretrained
 
 __all__ = [
     "count_parameters",
     "lenet5",
     "cifar_cnn",
+    "EfficientNetLite", "InvertedResidual", "efficientnet_lite0", "LITE0_MEAN", "LITE0_STD", "load_pretrained",
     "AlexNet", "alexnet", "alexnet_cifar",
     "VGG", "VGG_CONFIGS", "make_vgg_features", "vgg_cifar",
     "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn",
+    "GoogLeNet", "Inception", "InceptionAux", "googlenet", "googlenet_cifar",
+    "BasicBlock", "Bottleneck", "ResNet", "resnet18", "resnet34", "resnet50",
+    "resnet_cifar", "plain_cifar", "resnet20", "resnet32", "resnet44", "resnet56",
 ]

@@ -17,10 +17,12 @@ One file per topic, all names available from here (``coursekit.plots.X``):
 - :mod:`.curves`: lines, learning-rate schedules, training histories (:class:`LiveHistory` redraws while training);
 - :mod:`.functions`: activations and their derivatives, loss surfaces with optimizer paths;
 - :mod:`.boundaries`: decision boundaries of classifiers of 2-D points;
-- :mod:`.images`: image grids, confusion matrices, and the pictures of convolutional networks.
+- :mod:`.images`: image grids, confusion matrices, and the pictures of convolutional networks;
+- :mod:`.cam`: class activation maps over their images, with true and predicted boxes; IoU histograms.
 """
 
 from .boundaries import plot_decision_boundary
+from .cam import draw_box, plot_cam, plot_cam_grid, plot_iou_histogram
 from .curves import LiveHistory, plot_history, plot_lines, plot_lr_schedules
 from .functions import plot_activations, plot_loss_surface_paths
 from .images import plot_confusion_matrix, plot_feature_maps, plot_filters, plot_image_grid, plot_misclassified
@@ -44,4 +46,8 @@ __all__ = [
     "plot_filters",
     "plot_feature_maps",
     "plot_misclassified",
+    "plot_cam",
+    "plot_cam_grid",
+    "plot_iou_histogram",
+    "draw_box",
 ]
