@@ -140,3 +140,13 @@ def test_bad_arguments_are_clear_errors():
         rn.resnet18(weights="imagenet1k")
     with pytest.raises(ValueError, match="1000 classes"):
         rn.resnet18(weights="imagenet", num_classes=10)
+
+
+def test_cifar_resnet_accepts_smaller_images_and_pools_them_globally():
+    # notebook 03 trains its first epochs on 16x16 images: the same weights must run on both sizes
+    torch.manual_seed(0)
+    model = rn.resnet20().eval()
+    small, large = torch.randn(2, 3, 16, 16), torch.randn(2, 3, 32, 32)
+    out_small, out_large = model(small), model(large)
+    assert out_small.shape == out_large.shape == (2, 10)
+    assert torch.isfinite(out_small).all() and not torch.allclose(out_small, out_large)
