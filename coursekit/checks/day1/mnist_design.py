@@ -17,6 +17,7 @@ from torch import nn
 
 from ..cases import Case, exercise, input_seed
 from ..compare import compare, describe
+from ..design import logits_shape, reaches
 
 MNIST_BUDGET = 50_000
 
@@ -56,12 +57,6 @@ def _accuracy(model, x, y) -> float:
     return (predictions == y).float().mean().item()
 
 
-def _logits_shape(out):
-    if not isinstance(out, torch.Tensor) or tuple(out.shape) != (8, 10):
-        return f"for 8 images the model should return 8 rows of 10 class scores, got {describe(out)}"
-    return None
-
-
 def _within_budget(count):
     if count <= MNIST_BUDGET:
         return None
@@ -69,23 +64,13 @@ def _within_budget(count):
             "layer has inputs × outputs weights, so the first layer of a 784-pixel image costs the most.")
 
 
-def _reaches(threshold, advice):
-    def test(accuracy):
-        if not isinstance(accuracy, float):
-            return "the model's outputs could not be turned into class predictions"
-        if accuracy < threshold:
-            return f"test accuracy {accuracy:.2%} is below the {threshold:.0%} this run mode asks for: {advice}"
-        return None
-    return test
-
-
 def _design_cases(threshold, advice):
     images = torch.rand(8, 1, 28, 28, generator=torch.Generator().manual_seed(28))
-    yield Case("8 images of shape [8, 1, 28, 28]", args=(images,), test=_logits_shape)
+    yield Case("8 images of shape [8, 1, 28, 28]", args=(images,), test=logits_shape())
     yield Case("the model itself: how many parameters?", use=count_parameters, test=_within_budget)
     x_test, y_test = _test_images()
     yield Case(f"the first {len(x_test):,} MNIST test images, never used for training", args=(x_test, y_test),
-               use=_accuracy, test=_reaches(threshold, advice))
+               use=_accuracy, test=reaches(threshold, advice))
 
 
 @exercise("day1.mnist_model", expects="module", answer="model", time_limit=120.0, points=3.0,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 
 from ..cases import Case, exercise
-from ..compare import describe
+from ..design import logits_shape, reaches
 
 PARAMETER_BUDGET = 300_000
 FULL_CIFAR_TRAIN = 50_000
@@ -48,24 +48,6 @@ def _test_accuracy(model, x, y):
     return (predictions == y).float().mean().item()
 
 
-def _reaches(threshold, n_train):
-    def test(accuracy):
-        if not isinstance(accuracy, float):
-            return "the model's outputs could not be turned into class predictions"
-        if accuracy < threshold:
-            return (f"test accuracy {accuracy:.2%} is below the {threshold:.0%} this run mode asks for "
-                    f"({n_train:,} training images): train longer, add batch norm or augmentation, or use a "
-                    "learning-rate schedule")
-        return None
-    return test
-
-
-def _logits_shape(out):
-    if not isinstance(out, torch.Tensor) or tuple(out.shape) != (8, 10):
-        return f"for 8 images the model should return 8 rows of 10 class scores, got {describe(out)}"
-    return None
-
-
 @exercise("day2.cifar_model", expects="module", answer="model", time_limit=120.0, points=3.0,
           hint="Train it first (the cells above the check). It takes images as load_cifar10 gives them, "
                "[N, 3, 32, 32] in [0, 1] (normalize inside the model if you normalize), and returns [N, 10] logits.")
@@ -75,10 +57,11 @@ def cifar_model_cases():
 
     yield Case("the model itself: how many parameters does it learn?", use=_count_parameters, test=_within_budget)
     images = torch.rand(8, 3, 32, 32, generator=torch.Generator().manual_seed(620))
-    yield Case("8 images of shape [8, 3, 32, 32]", args=(images,), test=_logits_shape)
+    yield Case("8 images of shape [8, 3, 32, 32]", args=(images,), test=logits_shape())
     cifar = load_cifar10()
     n_test = min(len(cifar.y_test), run_mode().pick(fast=1000, laptop=10_000, full=10_000))
     n_train = len(cifar.y_train)
     yield Case(f"the first {n_test:,} CIFAR-10 test images, never used for training", use=_test_accuracy,
                args=(cifar.x_test[:n_test], cifar.y_test[:n_test]),
-               test=_reaches(cifar_threshold(n_train), n_train))
+               test=reaches(cifar_threshold(n_train), "train longer, add batch norm or augmentation, or use a "
+                            "learning-rate schedule", setting=f"{n_train:,} training images"))

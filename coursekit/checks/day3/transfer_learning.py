@@ -15,6 +15,7 @@ from torch import nn
 
 from ..cases import Case, exercise
 from ..compare import describe
+from ..design import logits_shape, reaches
 from ..day0 import _random
 
 # ----------------------------------------------------------------------------- 1. freezing a backbone
@@ -137,24 +138,6 @@ def _test_accuracy(model, x, y):
     return (predictions == y).float().mean().item()
 
 
-def _reaches(threshold, labels):
-    def test(accuracy):
-        if not isinstance(accuracy, float):
-            return "the model's outputs could not be turned into class predictions"
-        if accuracy < threshold:
-            return (f"test accuracy {accuracy:.2%} is below the {threshold:.0%} this run mode asks for ({labels} "
-                    "labelled images per class): start from the pretrained weights, check the input size and "
-                    "normalization the backbone expects, and train the head longer")
-        return None
-    return test
-
-
-def _logits_shape(out):
-    if not isinstance(out, torch.Tensor) or tuple(out.shape) != (8, 10):
-        return f"for 8 images the model should return 8 rows of 10 class scores, got {describe(out)}"
-    return None
-
-
 @exercise("day3.transfer_model", expects="module", answer="model", time_limit=240.0, points=3.0,
           hint="It takes CIFAR-10 images as load_cifar10 gives them, [N, 3, 32, 32] in [0, 1], and returns [N, 10] "
                "logits: resizing and normalizing for the backbone happen inside the model.")
@@ -163,9 +146,11 @@ def transfer_model_cases():
     from ...modes import run_mode
 
     images = torch.rand(8, 3, 32, 32, generator=torch.Generator().manual_seed(1010))
-    yield Case("8 images of shape [8, 3, 32, 32]", args=(images,), test=_logits_shape)
+    yield Case("8 images of shape [8, 3, 32, 32]", args=(images,), test=logits_shape())
     cifar = load_cifar10()
     n_test = min(len(cifar.y_test), run_mode().pick(fast=200, laptop=1000, full=4000))
     yield Case(f"the first {n_test:,} CIFAR-10 test images, never used for training", use=_test_accuracy,
                args=(cifar.x_test[:n_test], cifar.y_test[:n_test]),
-               test=_reaches(transfer_threshold(), labels_per_class()))
+               test=reaches(transfer_threshold(), "start from the pretrained weights, check the input size and "
+                            "normalization the backbone expects, and train the head longer",
+                            setting=f"{labels_per_class()} labelled images per class"))
