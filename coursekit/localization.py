@@ -21,11 +21,37 @@ Boxes are ``(x0, y0, x1, y1)`` in pixels, x to the right and y down, with **x1 a
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import numpy as np
 import torch
 from scipy import ndimage
 from torch import nn
 from torch.nn import functional as F
+
+
+@contextmanager
+def _layer_output(model: nn.Module, layer: nn.Module):
+    """Put ``model`` in eval mode and catch what ``layer`` outputs; restore the mode afterwards.
+
+    Yields a function that returns the caught output, and raises when the layer ran other than once.
+    """
+    caught = []
+    handle = layer.register_forward_hook(lambda module, inputs, output: caught.append(output))
+    was_training = model.training
+    model.eval()
+
+    def output() -> torch.Tensor:
+        if len(caught) != 1:
+            raise ValueError(f"the layer ran {len(caught)} times in one forward pass; pass a layer of the model "
+                             "that runs exactly once (e.g. the last convolutional stage)")
+        return caught[0]
+
+    try:
+        yield output
+    finally:
+        handle.remove()
+        model.train(was_training)
 
 
 def feature_maps(model: nn.Module, layer: nn.Module, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -34,20 +60,9 @@ def feature_maps(model: nn.Module, layer: nn.Module, images: torch.Tensor) -> tu
     ``maps`` is what ``layer`` (a submodule of ``model``) produced, e.g. the last convolutional
     stage of a GAP network, [N, C, h, w]. A forward hook catches it, so the model needs no changes.
     """
-    caught = []
-    handle = layer.register_forward_hook(lambda module, inputs, output: caught.append(output))
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            logits = model(images)
-    finally:
-        handle.remove()
-        model.train(was_training)
-    if len(caught) != 1:
-        raise ValueError(f"the layer ran {len(caught)} times in one forward pass; pass a layer of the model "
-                         "that runs exactly once (e.g. the last convolutional stage)")
-    return caught[0], logits
+    with _layer_output(model, layer) as output, torch.no_grad():
+        logits = model(images)
+        return output(), logits
 
 
 def class_activation_map(features: torch.Tensor, fc_weight: torch.Tensor, classes) -> torch.Tensor:
@@ -82,25 +97,14 @@ def grad_cam(model: nn.Module, layer: nn.Module, images: torch.Tensor, classes=N
     for any convolutional layer; at the input of a GAP + linear head it is the CAM with its
     negative part cut, divided by h * w (the gradient of a mean is ``1 / (h * w)`` per position).
     """
-    caught = []
-    handle = layer.register_forward_hook(lambda module, inputs, output: caught.append(output))
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.enable_grad():
-            logits = model(images)
-            if len(caught) != 1:
-                raise ValueError(f"the layer ran {len(caught)} times in one forward pass; pass a layer that "
-                                 "runs exactly once")
-            maps = caught[0]
-            if maps.ndim != 4:
-                raise ValueError(f"the layer's output must be [N, C, h, w], got shape {list(maps.shape)}")
-            classes = logits.argmax(1) if classes is None else torch.as_tensor(classes, device=logits.device)
-            scores = logits.gather(1, classes.reshape(-1, 1).long()).sum()  # images do not mix: one sum is fine
-            (grads,) = torch.autograd.grad(scores, maps)
-    finally:
-        handle.remove()
-        model.train(was_training)
+    with _layer_output(model, layer) as output, torch.enable_grad():
+        logits = model(images)
+        maps = output()
+        if maps.ndim != 4:
+            raise ValueError(f"the layer's output must be [N, C, h, w], got shape {list(maps.shape)}")
+        classes = logits.argmax(1) if classes is None else torch.as_tensor(classes, device=logits.device)
+        scores = logits.gather(1, classes.reshape(-1, 1).long()).sum()  # images do not mix: one sum is fine
+        (grads,) = torch.autograd.grad(scores, maps)
     weights = grads.mean(dim=(2, 3), keepdim=True)  # [N, C, 1, 1]: how much each channel raises the score
     return F.relu((weights * maps).sum(1)).detach()
 
