@@ -56,3 +56,20 @@ def temporary_exercises():
     yield cases.exercise
     cases._REGISTRY.clear()
     cases._REGISTRY.update(before)
+
+
+@pytest.fixture
+def fails_naming():
+    """``fails_naming(id, answer, words, what)``: the check of ``id`` fails ``answer`` with feedback containing ``words``.
+
+    The failure must be the answer's: feedback that says the check itself failed does not count.
+    """
+    from coursekit.checks import run_check
+
+    def check(id, answer, words, what):
+        result = run_check(id, answer)
+        assert not result, f"{what} passed"
+        assert words in result.message, result.message
+        assert "check itself failed" not in result.message
+
+    return check
