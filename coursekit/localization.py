@@ -12,6 +12,8 @@ each position adds to the class score: its mean plus the bias *is* the logit.
 - :func:`grad_cam`: Grad-CAM (Selvaraju et al. 2017), the same idea for any layer, from gradients;
 - :func:`upsample_cam`: a map at the feature resolution stretched to the image size;
 - :func:`cam_box`: the box around the largest connected region above a fraction of the map's maximum;
+- :func:`resize_boxes`: boxes stretched or shrunk about their centres (a size correction fitted on
+  validation boxes: box supervision, see notebook 04);
 - :func:`box_iou`: intersection over union of two boxes.
 
 Boxes are ``(x0, y0, x1, y1)`` in pixels, x to the right and y down, with **x1 and y1 exclusive**
@@ -167,6 +169,19 @@ def _as_boxes(boxes, name: str) -> torch.Tensor:
         raise ValueError(f"{name} has a box with x1 < x0 or y1 < y0; boxes are (x0, y0, x1, y1), "
                          "corner with the smaller coordinates first")
     return boxes
+
+
+def resize_boxes(boxes, x_scale: float, y_scale: float) -> torch.Tensor:
+    """Boxes [4] or [N, 4] with their width times ``x_scale`` and height times ``y_scale``, same centres.
+
+    Returns float boxes (the new corners may fall between pixels; :func:`box_iou` takes them as they are).
+    """
+    if not (x_scale > 0 and y_scale > 0):
+        raise ValueError(f"x_scale and y_scale must be positive factors, got {x_scale} and {y_scale}")
+    boxes = _as_boxes(boxes, "boxes")
+    centre = (boxes[..., :2] + boxes[..., 2:]) / 2
+    half = (boxes[..., 2:] - boxes[..., :2]) / 2 * torch.tensor([x_scale, y_scale])
+    return torch.cat([centre - half, centre + half], dim=-1)
 
 
 def box_iou(a, b) -> torch.Tensor:

@@ -7,7 +7,8 @@ import torch
 from torch import nn
 
 from coursekit.data.canvas import ink_box, make_mnist_canvas
-from coursekit.localization import box_iou, cam_box, class_activation_map, feature_maps, grad_cam, upsample_cam
+from coursekit.localization import (box_iou, cam_box, class_activation_map, feature_maps, grad_cam, resize_boxes,
+                                    upsample_cam)
 
 
 class TinyGapNet(nn.Module):
@@ -111,6 +112,19 @@ def test_box_iou_rejects_bad_boxes():
         box_iou([5, 0, 2, 4], [0, 0, 1, 1])
     with pytest.raises(ValueError, match="one to one"):
         box_iou(torch.zeros(2, 4), torch.zeros(3, 4))
+
+
+def test_resize_boxes_keeps_centres_and_scales_each_side():
+    boxes = torch.tensor([[10, 20, 30, 60], [0, 0, 4, 2]])
+    resized = resize_boxes(boxes, 0.5, 1.5)
+    assert torch.allclose(resized, torch.tensor([[15.0, 10.0, 25.0, 70.0], [1.0, -0.5, 3.0, 2.5]]))
+    assert torch.allclose(resize_boxes(boxes[0], 1.0, 1.0), boxes[0].float())
+    # a box shrunk to half its width inside the original: IoU 0.5 exactly
+    assert box_iou(resize_boxes(boxes[0], 0.5, 1.0), boxes[0]).item() == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="positive"):
+        resize_boxes(boxes, 0.0, 1.0)
+    with pytest.raises(ValueError, match="x1 < x0"):
+        resize_boxes(torch.tensor([5, 0, 1, 3]), 1.0, 1.0)
 
 
 def test_cam_box_picks_the_largest_region_not_the_highest_peak():
