@@ -1,4 +1,4 @@
-"""The convolutional networks of the course, one small file per family.
+"""The networks of the course, one small file per family.
 
 Constructors are named as in torchvision, so code and habits carry over:
 
@@ -19,11 +19,14 @@ trains on small images: :func:`lenet5` (MNIST, 28x28), :func:`alexnet_cifar`,
 - ``googlenet.py``: GoogLeNet (ImageNet, torchvision's layout and names), Inception modules, a small GoogLeNet for 32x32
 - ``resnet.py``: ResNet-18/34/50 (ImageNet) and the CIFAR ResNets of the paper (ResNet-20/32/44/56, plain nets)
 - ``efficientnet.py``: EfficientNet-Lite0 with its ImageNet weights (inverted residual blocks)
+- ``autoencoders.py``: dense and convolutional autoencoders for 28x28 digits (Day 5)
+- ``vae.py``: a variational autoencoder with dense layers (Day 5)
 - ``weights.py``: :func:`load_pretrained`, pretrained ImageNet weights loaded strictly
 - ``summary.py``: :func:`count_parameters`
 """
 
 from .alexnet import AlexNet, alexnet, alexnet_cifar
+from .autoencoders import Autoencoder, conv_autoencoder, dense_autoencoder
 from .cifar_cnn import cifar_cnn
 from .efficientnet import LITE0_MEAN, LITE0_STD, EfficientNetLite, InvertedResidual, efficientnet_lite0
 from .googlenet import GoogLeNet, Inception, InceptionAux, googlenet, googlenet_cifar
@@ -31,6 +34,7 @@ from .lenet import lenet5
 from .resnet import BasicBlock, Bottleneck, ResNet, plain_cifar, resnet18, resnet20, resnet32, resnet34, resnet44, \
     resnet50, resnet56, resnet_cifar
 from .summary import count_parameters
+from .vae import VAE, vae_mlp
 from .vgg import VGG, VGG_CONFIGS, make_vgg_features, vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, \
     vgg19_bn, vgg_cifar
 from .weights import load_pretrained
@@ -46,4 +50,5 @@ __all__ = [
     "GoogLeNet", "Inception", "InceptionAux", "googlenet", "googlenet_cifar",
     "BasicBlock", "Bottleneck", "ResNet", "resnet18", "resnet34", "resnet50",
     "resnet_cifar", "plain_cifar", "resnet20", "resnet32", "resnet44", "resnet56",
+    "Autoencoder", "dense_autoencoder", "conv_autoencoder", "VAE", "vae_mlp",
 ]
