@@ -510,11 +510,13 @@ def test_the_grader_gives_the_feedback_the_learner_sees(tmp_path):
     # compare_in_training_mode measures with dropout on: its accuracy depends on the global generator's state
     wrong = [(id, answer) for id, answer, _ in WRONG if answer is not compare_in_training_mode]
     for number, (id, answer) in enumerate(list(RIGHT.items()) + wrong):
-        job = {"checks": str(checks), "package": "_day1_grader", "root": str(checks.parent), "seed": seed,
-               "token": "t" * 32, "exercises": [[f"day1.{id}", "answer"]], "out": str(tmp_path / f"{number}.pt"),
+        inputs = tmp_path / f"{number}-inputs.pkl"
+        verdict.write_inputs(inputs, [(f"day1.{id}", find(f"day1.{id}"))], seed)  # made as the grader makes them
+        job = {"checks": str(checks), "package": "_day1_grader", "root": str(checks.parent), "inputs": str(inputs),
+               "kernel_seed": seed + 1, "exercises": [[f"day1.{id}", "answer"]], "out": str(tmp_path / f"{number}.pt"),
                "marker": str(tmp_path / "marker.txt")}
         harness.run(job, {"answer": answer})
-        record = verdict.load_record(job["out"], job["token"], seed)[f"day1.{id}"]
+        record = verdict.load_record(job["out"])[f"day1.{id}"]
         got = verdict.judge(find(f"day1.{id}"), "answer", record, seed)
         with seeded_inputs(seed):
             expected = run_check(f"day1.{id}", answer)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -19,11 +20,15 @@ import nbformat
 import pytest
 
 from coursekit import grading
+from coursekit.grading.grader import KEPT_ENV
+from coursekit.grading.sandbox import why_not
 from coursekit.grading.report import CSV_HEAD, CSV_TAIL
 
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISE = ROOT / "exercises" / "00_how_exercises_work.ipynb"
 IDS = ["day0.relu", "day0.gradient", "day0.model"]
+# Where bubblewrap is missing (CI installs it), grade without it: these tests are about the grades.
+UNSAFE = ["--unsafe-no-sandbox"] if why_not() else []
 
 RELU = "def relu(x):\n    return torch.where(x > 0, x, 0.0)\n\n\nrelu(torch.tensor([-1.0, 0.0, 2.0]))"
 GRADIENT = "def gradient(f, x):\n    x = x.detach().requires_grad_()\n    f(x).backward()\n    return x.grad"
@@ -89,6 +94,55 @@ def _plant(*_):
     open("checking-0.txt", "w").write("")
 _plant()
 get_ipython().events.register("post_run_cell", _plant)'''
+
+# A relu that looks for the grader's seed everywhere the kernel can see (its own random state, the
+# environment, objects on the heap, the frames that call it, the grader's files) and, for every
+# candidate, remakes the course's cases to look up the expected value of the input it was given.
+SEED_THIEF = '''
+import gc, glob, json, os, sys, threading
+from coursekit.checks.cases import find, seeded_inputs
+
+print("ENVIRONMENT:", json.dumps(sorted(os.environ)))
+
+
+def _candidates():
+    found = {torch.initial_seed()}
+    found |= {int(v) for v in os.environ.values() if v.isdigit()}
+    for obj in gc.get_objects():
+        if isinstance(obj, dict) and isinstance(obj.get("seed"), int):
+            found.add(obj["seed"])
+    frame = sys._getframe()
+    while frame is not None:
+        for name, value in list(frame.f_locals.items()):
+            if "seed" in name and isinstance(value, int):
+                found.add(value)
+            if isinstance(value, dict) and isinstance(value.get("seed"), int):
+                found.add(value["seed"])
+        frame = frame.f_back
+    for path in glob.glob("/tmp/coursekit-grade-*/*.json") + glob.glob("../../**/*.json", recursive=True):
+        try:
+            found.add(int(json.load(open(path))["seed"]))
+        except Exception:
+            pass
+    return found - {0}
+
+
+def _lookup(x, box):
+    for seed in _candidates():
+        with seeded_inputs(seed):
+            for case in find("day0.relu").cases():
+                if case.args[0].shape == x.shape and torch.equal(case.args[0], x):
+                    box.append(case.expected.clone())
+                    return
+
+
+def relu(x):  # looks in another thread, which the check's watch for torch.relu does not see
+    box = []
+    worker = threading.Thread(target=_lookup, args=(x, box))
+    worker.start()
+    worker.join()
+    return box[0] if box else x.clone()'''
+INSTRUCTOR_ONLY = "COURSEKIT_TEST_INSTRUCTOR_ONLY"  # set in the grader's environment: no kernel may see it
 
 
 # ----------------------------------------------------------------------------- the test class
@@ -159,6 +213,7 @@ CLASS = {
     "checks_deleted": (lambda: answered(RELU, GRADIENT, STRAIGHT_MODEL, check_cells="delete"), "ok", [1, 1, 0]),
     "fake_record": (lambda: answered(first_cell_extra=CHEAT_RECORD), "ok", [0, 0, 0]),
     "memorised": (lambda: answered(MEMORISED, GRADIENT, MODEL), "ok", [0, 1, 1]),
+    "seed_thief": (lambda: answered(SEED_THIEF, GRADIENT, MODEL), "ok", [0, 1, 1]),
 }
 
 
@@ -182,10 +237,16 @@ def graded(tmp_path_factory):
     base = tmp_path_factory.mktemp("grading")
     folder, out = base / "submissions", base / "grades"
     before = write_class(folder)
-    status = grading.main([str(folder), "--out", str(out), "--jobs", "2", "--cell-timeout", "10", "--timeout", "120",
-                           "--max-mb", "2", "--quiet"])
+    os.environ[INSTRUCTOR_ONLY] = "12345"
+    environment = sorted(os.environ)
+    try:
+            status = grading.main([str(folder), "--out", str(out), "--jobs", "2", "--cell-timeout", "30",
+                               "--timeout", "120", "--max-mb", "2", "--quiet"] + UNSAFE)
+    finally:
+        del os.environ[INSTRUCTOR_ONLY]
     book = json.loads((out / "grades.json").read_text(encoding="utf-8"))
     return {"status": status, "folder": folder, "out": out, "before": before, "after": hashes(folder),
+            "environment": environment,
             "rows": {row["student"]: row for row in book["rows"]}, "book": book}
 
 
@@ -206,10 +267,11 @@ def test_every_submission_gets_its_status_and_the_points_its_answers_deserve(gra
     assert all(row["max"] == 3 for row in rows.values())
 
 
-def test_no_submission_changed(graded):
+def test_no_submission_changed_and_the_gradebook_verifies(graded):
     assert graded["after"] == graded["before"]
     assert all(row["unchanged"] for row in graded["rows"].values())
     assert graded["book"]["changed"] == []
+    assert grading.main(["--verify", str(graded["out"])]) == 0
 
 
 def test_the_feedback_says_what_happened(graded):
@@ -222,7 +284,7 @@ def test_the_feedback_says_what_happened(graded):
     assert "not attempted yet" in message("untouched", "day0.relu")
     assert "NotImplementedError: later" in message("raising", "day0.relu")
     assert "did not finish in time" in message("endless", "day0.relu")
-    assert any("ran past 10 s" in note for note in rows["endless"]["notes"])
+    assert any("ran past 30 s" in note for note in rows["endless"]["notes"])
     assert "there is no `gradient`" in message("crashing", "day0.gradient")
     assert any("crashed the kernel" in note for note in rows["crashing"]["notes"])
     assert "not valid JSON" in rows["broken_json"]["notes"][0]
@@ -231,11 +293,23 @@ def test_the_feedback_says_what_happened(graded):
     assert "over the 2 MB limit" in rows["huge_outputs"]["notes"][0]
     assert "is a straight (affine) function" in message("checks_deleted", "day0.model")
     assert "not right yet (case 2 of 4)" in message("memorised", "day0.relu")  # case 1 is fixed, case 2 random
+    assert "not right yet (case 2 of 4)" in message("seed_thief", "day0.relu")  # no seed to be found
     assert "redefines check" in rows["check_redefined"]["review"]
     assert "patches coursekit" in rows["compare_patched"]["review"]
     assert "writes the progress file" in rows["progress_forged"]["review"]
     assert "installs IPython hooks" in rows["fake_record"]["review"]
     assert rows["correct"]["review"] == []
+
+
+def test_the_kernel_sees_none_of_the_instructors_environment(graded):
+    copy = nbformat.read(graded["out"] / "executed" / "seed_thief.ipynb", as_version=4)
+    printed = "".join(o.get("text", "") for cell in copy.cells for o in cell.get("outputs", []))
+    seen = set(json.loads(printed.split("ENVIRONMENT:", 1)[1].splitlines()[0]))
+    assert INSTRUCTOR_ONLY not in seen and "COURSEKIT_MODE" in seen
+    ours = {"HOME", "TMPDIR", "COURSEKIT_DATA", "COURSEKIT_CACHE", "COURSEKIT_PROGRESS", "COURSEKIT_STATIC_QUIZ",
+            "COURSEKIT_MODE", "IPYTHONDIR", "MPLBACKEND", "MPLCONFIGDIR", "JUPYTER_RUNTIME_DIR",
+            "TERM", "CLICOLOR", "CLICOLOR_FORCE", "FORCE_COLOR", "PAGER", "GIT_PAGER"}  # (these, set by Jupyter)
+    assert seen & set(graded["environment"]) <= set(KEPT_ENV) | ours, sorted(seen & set(graded["environment"]))
 
 
 def test_gradebook_csv(graded):
@@ -269,7 +343,8 @@ def test_grading_again_gives_the_same_grades(graded, tmp_path):
     for name in ("partial", "memorised"):
         shutil.copy(graded["folder"] / f"{name}.ipynb", again / f"{name}.ipynb")
     out = tmp_path / "out"
-    book = grading.grade(again, out, jobs=2, secret_file=graded["out"] / ".grader-secret", cell_timeout=10)
+    book = grading.grade(again, out, jobs=2, secret_file=graded["out"] / ".grader-secret", cell_timeout=30,
+                         unsafe_no_sandbox=bool(UNSAFE))
     for row in book.rows:
         first = graded["rows"][row.student]
         assert [r.message for r in row.results] == [r["message"] for r in first["results"]]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import re
 import warnings
 from pathlib import Path
@@ -19,20 +20,27 @@ from coursekit.checks import run_check
 from coursekit.checks.cases import find, seeded_inputs
 from coursekit.grading import harness, verdict
 from coursekit.grading.grader import GradingError, grade, seed_for, stripped
+from coursekit.grading.sandbox import why_not
 from coursekit.grading.submissions import assignments, name_them, read_submission, review_flags
 
 ROOT = Path(__file__).resolve().parents[1]
+UNSAFE = bool(why_not())  # where bubblewrap is missing (CI installs it): these tests run no notebook
 CHECKS = Path(find("day0.relu").cases.__code__.co_filename).parent
 
 
-def judged(id, answer, seed, tmp_path, name="answer"):
-    """Grade ``answer`` as the grader does: harness record (here, in this process), then the verdict."""
-    job = {"checks": str(CHECKS), "package": "_test_grader", "root": str(CHECKS.parent), "seed": seed,
-           "token": "t" * 32, "exercises": [[id, name]], "out": str(tmp_path / "record.pt"),
-           "marker": str(tmp_path / "marker.txt")}
+def judged_record(id, answer, seed, tmp_path, name="answer"):
+    """What the harness records for ``answer`` (here, in this process), from inputs made as the grader does."""
+    verdict.write_inputs(tmp_path / "inputs.pkl", [(id, find(id))], seed)
+    job = {"checks": str(CHECKS), "package": "_test_grader", "root": str(CHECKS.parent),
+           "inputs": str(tmp_path / "inputs.pkl"), "kernel_seed": seed_for(b"k", "sha", "a", purpose="kernel"),
+           "exercises": [[id, name]], "out": str(tmp_path / "record.pt"), "marker": str(tmp_path / "marker.txt")}
     harness.run(job, {name: answer} if answer is not NOT_DEFINED else {})
-    record = verdict.load_record(job["out"], job["token"], seed)[id]
-    return verdict.judge(find(id), name, record, seed)
+    return verdict.load_record(job["out"])[id]
+
+
+def judged(id, answer, seed, tmp_path, name="answer"):
+    """Grade ``answer`` as the grader does: the harness's record, then the verdict with the grader's cases."""
+    return verdict.judge(find(id), name, judged_record(id, answer, seed, tmp_path, name), seed)
 
 
 NOT_DEFINED = object()
@@ -101,13 +109,49 @@ def test_a_missing_answer_is_said_by_name(tmp_path):
     assert not result and "there is no `relu` in the notebook" in result.message
 
 
-def test_a_record_without_the_token_is_refused(tmp_path):
-    torch.save({"token": "guess", "seed": 3, "exercises": {}}, tmp_path / "fake.pt")
-    with pytest.raises(verdict.RecordError, match="token"):
-        verdict.load_record(str(tmp_path / "fake.pt"), "t" * 32, 3)
+def test_the_kernel_gets_inputs_but_never_the_seed_or_the_expected_values(tmp_path):
+    seed = 987654321
+    verdict.write_inputs(tmp_path / "inputs.pkl", [("day0.relu", find("day0.relu"))], seed)
+    data = (tmp_path / "inputs.pkl").read_bytes()
+    cases = verdict.make_cases(find("day0.relu"), seed)
+    assert str(seed).encode() not in data and seed.to_bytes(8, "little") not in data
+    assert b"expected" not in data
+    sent = harness.Inputs(open(tmp_path / "inputs.pkl", "rb"), "coursekit").load()["day0.relu"]
+    assert len(sent) == len(cases)
+    for (args, use), case in zip(sent, cases):  # (args, use) and nothing else
+        assert use is None and len(args) == len(case.args) and all(torch.equal(a, b) for a, b in zip(args, case.args))
+
+
+def test_every_exercise_of_the_course_can_send_its_inputs(tmp_path):
+    ids = {id for assignment in assignments().values() for id, _ in assignment.exercises}
+    exercises = [(id, find(id)) for id in sorted(ids) if find(id) is not None]  # (a day being written may not import)
+    assert "day3.basic_block" in dict(exercises)
+    verdict.write_inputs(tmp_path / "inputs.pkl", exercises, 42)
+    sent = harness.Inputs(open(tmp_path / "inputs.pkl", "rb"), "coursekit").load()
+    problems = {id: calls for id, calls in sent.items() if isinstance(calls, str)}
+    assert not problems and len(sent) == len(exercises)
+    block = sent["day3.basic_block"]  # its use is a function made inside another: rebuilt from its parts
+    assert any(use is not None and use.__name__ == "use" for _, use in block)
+
+
+def test_a_record_that_cannot_be_read_or_is_too_large_is_refused(tmp_path, monkeypatch):
     (tmp_path / "junk.pt").write_bytes(b"not a torch file")
     with pytest.raises(verdict.RecordError, match="could not be read"):
-        verdict.load_record(str(tmp_path / "junk.pt"), "t" * 32, 3)
+        verdict.load_record(str(tmp_path / "junk.pt"))
+    torch.save({"exercises": {}}, tmp_path / "big.pt")
+    monkeypatch.setattr(verdict, "MAX_RECORD_BYTES", 10)
+    with pytest.raises(verdict.RecordError, match="over the grader's limit"):
+        verdict.load_record(str(tmp_path / "big.pt"))
+
+
+def test_a_record_that_is_a_link_or_a_pipe_is_refused_at_once(tmp_path):
+    torch.save({"exercises": {}}, tmp_path / "real.pt")
+    (tmp_path / "link.pt").symlink_to(tmp_path / "real.pt")  # could point at the grader's secret
+    os.mkfifo(tmp_path / "pipe.pt")  # would keep the grader waiting for ever
+    for name in ("link.pt", "pipe.pt"):
+        with pytest.raises(verdict.RecordError, match="could not be read back"):
+            verdict.load_record(str(tmp_path / name))
+    assert verdict.load_record(str(tmp_path / "real.pt")) == {}
 
 
 def test_a_record_that_runs_code_when_loaded_is_refused(tmp_path):
@@ -115,9 +159,17 @@ def test_a_record_that_runs_code_when_loaded_is_refused(tmp_path):
         def __reduce__(self):
             return (print, ("this ran",))
 
-    torch.save({"token": "t" * 32, "seed": 3, "exercises": {"x": Boom()}}, tmp_path / "evil.pt")
+    torch.save({"exercises": {"x": Boom()}}, tmp_path / "evil.pt")
     with pytest.raises(verdict.RecordError):
-        verdict.load_record(str(tmp_path / "evil.pt"), "t" * 32, 3)
+        verdict.load_record(str(tmp_path / "evil.pt"))
+
+
+def test_a_huge_answer_is_recorded_within_the_budget():
+    compare = _compare()
+    budget = [10]
+    packed = harness.pack([torch.zeros(8), torch.zeros(8), 10**400], compare, budget=budget)
+    assert packed[1][0][0] == "t" and packed[1][1][0] == "o" and packed[1][2][0] == "o"
+    assert "bits" in packed[1][2][2]
 
 
 @pytest.mark.parametrize("value", [None, True, 3, 2.5, "text", ..., torch.arange(4.0), [1, (2.0, "a")],
@@ -206,10 +258,43 @@ def test_students_and_assignments_are_named(tmp_path):
              "dave/dave.ipynb": nbformat.writes(plain), "eve.ipynb": "{oops"}
     subs = [read_submission(write(tmp_path, f, text.encode()), tmp_path, 2**20) for f, text in files.items()]
     name_them(subs, known, None)
-    assert [s.student for s in subs] == ["Zoë_Q", "bob", "carol", "dave", "dave-2", "eve"]
+    assert [s.student for s in subs] == ["a", "bob", "carol", "dave", "dave-2", "eve"]
+    assert "its metadata says it is from 'Zoë_Q'" in subs[0].flags  # flagged, never believed
     assert {s.assignment for s in subs} == {name}  # metadata, file name, check calls, then the class's
     name_them(subs, known, name)
     assert all(s.assignment == name for s in subs)
+
+
+def test_students_in_section_folders_are_named_after_their_files(tmp_path):
+    plain = nbformat.writes(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])).encode()
+    files = ["section-a/frank.ipynb", "section-a/grace.ipynb", "heidi/week1/notebook.ipynb"]
+    subs = [read_submission(write(tmp_path, f, plain + f.encode().replace(b"/", b" ")), tmp_path, 2**20)
+            for f in files]
+    name_them(subs, assignments(), "00_how_exercises_work")
+    assert [s.student for s in subs] == ["frank", "grace", "heidi"]
+
+
+def test_copies_links_and_other_assignments_are_flagged(tmp_path):
+    from coursekit.grading.submissions import MixedAssignments, find_submissions
+
+    known = assignments()
+    ours, other = list(known)[:2]
+    mine = nbformat.read(known[ours].source, as_version=4)
+    theirs = nbformat.read(known[other].source, as_version=4)
+    write(tmp_path, "alice.ipynb", nbformat.writes(mine).encode())
+    write(tmp_path, "bob.ipynb", nbformat.writes(mine).encode())  # the same bytes as alice's
+    write(tmp_path, "carol.ipynb", nbformat.writes(theirs).encode())  # another assignment, solved
+    (tmp_path / "dave.ipynb").symlink_to(known[ours].source)  # a link to the instructor's solution
+    with pytest.raises(MixedAssignments, match="--assignment"):
+        name_them(find_submissions(tmp_path, 2**24), known, None)
+    found = find_submissions(tmp_path, 2**24)
+    name_them(found, known, ours)
+    subs = {s.student: s for s in found}
+    assert subs["alice"].flags == ["byte for byte the same file as bob.ipynb"]
+    assert subs["bob"].flags == ["byte for byte the same file as alice.ipynb"]
+    assert any("another assignment" in flag for flag in subs["carol"].flags)
+    assert subs["dave"].flags == ["a symbolic link"] and "not followed, not graded" in subs["dave"].problem
+    assert subs["dave"].notebook is None
 
 
 def test_the_assignment_knows_each_answer_by_name():
@@ -252,12 +337,12 @@ def test_folders_are_checked_before_anything_runs(tmp_path):
 
 def test_an_empty_folder_gives_an_empty_gradebook_and_a_rerun_replaces_it(tmp_path):
     (tmp_path / "subs").mkdir()
-    book = grade(tmp_path / "subs", tmp_path / "out")
+    book = grade(tmp_path / "subs", tmp_path / "out", unsafe_no_sandbox=UNSAFE)
     assert book.rows == [] and (tmp_path / "out" / "grades.csv").read_text().startswith("student,status")
     assert "0 notebook(s)" in (tmp_path / "out" / "report.html").read_text()
     secret = (tmp_path / "out" / ".grader-secret").read_text()
     (tmp_path / "out" / "executed" / "old.ipynb").write_text("{}")
-    grade(tmp_path / "subs", tmp_path / "out")  # the same folder again: cleared, the secret kept
+    grade(tmp_path / "subs", tmp_path / "out", unsafe_no_sandbox=UNSAFE)  # again: cleared, the secret kept
     assert (tmp_path / "out" / ".grader-secret").read_text() == secret
     assert list((tmp_path / "out" / "executed").iterdir()) == []
 
@@ -275,11 +360,9 @@ def test_judging_from_several_threads_keeps_each_submission_on_its_own_inputs(tm
     relu = lambda x: torch.where(x > 0, x, 0.0)  # noqa: E731
     records = {}
     for seed in (11, 22):
-        job = {"checks": str(CHECKS), "package": "_test_grader", "root": str(CHECKS.parent), "seed": seed,
-               "token": "t" * 32, "exercises": [["day0.relu", "relu"]], "out": str(tmp_path / f"{seed}.pt"),
-               "marker": str(tmp_path / "marker.txt")}
-        harness.run(job, {"relu": relu})
-        records[seed] = verdict.load_record(job["out"], job["token"], seed)["day0.relu"]
+        folder = tmp_path / str(seed)
+        folder.mkdir()
+        records[seed] = judged_record("day0.relu", relu, seed, folder, "relu")
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(lambda seed: verdict.judge(find("day0.relu"), "relu", records[seed], seed),
                                 [11, 22] * 20))

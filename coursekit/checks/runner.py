@@ -27,6 +27,8 @@ import threading
 import traceback
 import warnings
 from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
@@ -71,50 +73,103 @@ def run_check(id: str, answer, *, time_limit: float | None = None) -> Result:
 
 
 def _run(exercise: Exercise, answer, time_limit: float) -> Result:
-    def fail(summary, details=(), hint=exercise.hint):
-        details = list(details) + ([("hint", hint)] if hint else [])
-        return Result(exercise.id, "failed", summary, details, 0.0, exercise.points)
+    early = judge_answer_kind(exercise, answer)
+    if early is not None:
+        return early
+    cases = list(exercise.cases())
+    for number, case in enumerate(cases, 1):
+        outcome = try_case(answer, case.args, case.use, time_limit, exercise.forbids)
+        result = judge_outcome(exercise, case, outcome.cpu(), number, len(cases))
+        if result is not None:
+            return result
+    return passed(exercise, len(cases))
 
+
+# ----------------------------------------------------------------------------- one case, two places
+# check() in a notebook runs try_case and judge_outcome in one process. The instructors' grader
+# runs try_case in the submission's kernel (coursekit/grading/harness.py), sends the Outcome back
+# as plain data, and runs judge_outcome in its own process with its own cases: one sequence.
+
+
+@dataclass
+class Outcome:
+    """What one call of the learner's answer did: returned ``value``, or raised, or ran out of time."""
+
+    kind: str  # "value", "timeout", "forbidden" or "error"
+    value: Any = None
+    text: str = ""  # the time-out's words, or the forbidden function's name
+    error: list = field(default_factory=list)  # (label, text) lines about the error
+    changed: str = ""  # what the call changed in place ("an input (its values)"), or ""
+
+    def cpu(self) -> "Outcome":
+        if self.kind == "value":
+            self.value = to_cpu(self.value)
+        return self
+
+
+def try_case(answer, args: tuple, use, time_limit: float, forbids=()) -> Outcome:
+    """Call the answer once on copies of ``args`` (on the answer's device), watched and timed."""
+    inputs = to_device(args, device_of(answer))
+    mine, copies = _copy(answer), _copy(inputs)
+    outcome = call_answer(use or _call, mine, copies, time_limit, forbids)
+    if isinstance(outcome, TimeUp):
+        return Outcome("timeout", text=str(outcome))
+    if isinstance(outcome, Forbidden):
+        return Outcome("forbidden", text=outcome.name, error=_error_lines(outcome)[1:])
+    if isinstance(outcome, BaseException):
+        return Outcome("error", error=_error_lines(outcome))
+    name = "the model" if isinstance(answer, torch.nn.Module) else "your answer"
+    changed = _changed(answer, mine, name) or _changed(inputs, copies, "an input")
+    return Outcome("value", outcome[0], changed=changed or "")
+
+
+def judge_answer_kind(exercise: Exercise, answer) -> Result | None:
+    """The Result when the answer is missing or of the wrong kind; None when its cases should run."""
     if answer is None or answer is Ellipsis:
         return _not_attempted(exercise)
     if not _is_kind(answer, exercise.expects):
-        hint = _KIND_HINTS[exercise.expects].replace("ID", repr(exercise.id))
-        return fail(f"expected {_KIND_WORDS[exercise.expects]}, but got {type_name(answer)}.", hint=hint)
+        return _failed(exercise, f"expected {_KIND_WORDS[exercise.expects]}, but got {type_name(answer)}.",
+                       hint=_KIND_HINTS[exercise.expects].replace("ID", repr(exercise.id)))
+    return None
 
-    cases = list(exercise.cases())
-    device = device_of(answer)
-    for number, case in enumerate(cases, 1):
-        where = f"case {number} of {len(cases)}"
-        given = [("given", case.given)]
-        hint = case.hint or exercise.hint
-        mine, inputs = _copy(answer), to_device(case.args, device)
-        args = _copy(inputs)
-        outcome = call_answer(case.use or _call, mine, args, time_limit, exercise.forbids)
-        if isinstance(outcome, TimeUp):
-            return fail(f"your code did not finish in time ({where}): an endless loop?",
-                        given + [("problem", str(outcome))], hint)
-        if isinstance(outcome, Forbidden):
-            return fail(f"your code uses {outcome.name} ({where}), which this exercise asks you to do "
-                        "without.", given + _error_lines(outcome)[1:], exercise.forbid_hint or hint)
-        if isinstance(outcome, BaseException):
-            return fail(f"your code raised an error ({where}).", given + _error_lines(outcome), hint)
-        got = to_cpu(outcome[0])
-        if number == 1 and (got is None or got is Ellipsis):
-            return _not_attempted(exercise, returned=got)
-        name = "the model" if isinstance(answer, torch.nn.Module) else "your answer"
-        changed = _changed(answer, mine, name) or _changed(inputs, args, "an input")
-        if changed:
-            return fail(f"your code changed {changed} in place ({where}).", given,
-                        "Leave what you were given as it was: make new tensors (x * 2, torch.where(...), "
-                        "x.detach() for gradients) rather than change it (x *= 2, x[...] = ..., methods "
-                        "ending in _ such as requires_grad_).")
-        problem = _judge(case, got)
-        if problem:
-            expected = [] if case.test else [("expected", describe(case.expected))]
-            return fail(f"not right yet ({where}).",
-                        given + expected + [("got", describe(got)), ("problem", problem)], hint)
-    return Result(exercise.id, "passed", f"passed, all {len(cases)} cases right.", [],
-                  exercise.points, exercise.points)
+
+def judge_outcome(exercise: Exercise, case: Case, outcome: Outcome, number: int, total: int) -> Result | None:
+    """The failing Result of case ``number`` from what the call did (on the CPU); None if it is right."""
+    where = f"case {number} of {total}"
+    given = [("given", case.given)]
+    hint = case.hint or exercise.hint
+    if outcome.kind == "timeout":
+        return _failed(exercise, f"your code did not finish in time ({where}): an endless loop?",
+                       given + [("problem", outcome.text)], hint)
+    if outcome.kind == "forbidden":
+        return _failed(exercise, f"your code uses {outcome.text} ({where}), which this exercise asks you to do "
+                       "without.", given + list(outcome.error), exercise.forbid_hint or hint)
+    if outcome.kind == "error":
+        return _failed(exercise, f"your code raised an error ({where}).", given + list(outcome.error), hint)
+    got = outcome.value
+    if number == 1 and (got is None or got is Ellipsis):
+        return _not_attempted(exercise, returned=got)
+    if outcome.changed:
+        return _failed(exercise, f"your code changed {outcome.changed} in place ({where}).", given,
+                       "Leave what you were given as it was: make new tensors (x * 2, torch.where(...), "
+                       "x.detach() for gradients) rather than change it (x *= 2, x[...] = ..., methods "
+                       "ending in _ such as requires_grad_).")
+    problem = _judge(case, got)
+    if problem:
+        expected = [] if case.test else [("expected", describe(case.expected))]
+        return _failed(exercise, f"not right yet ({where}).",
+                       given + expected + [("got", describe(got)), ("problem", problem)], hint)
+    return None
+
+
+def passed(exercise: Exercise, cases: int) -> Result:
+    return Result(exercise.id, "passed", f"passed, all {cases} cases right.", [], exercise.points, exercise.points)
+
+
+def _failed(exercise: Exercise, summary: str, details=(), hint: str | None = None) -> Result:
+    hint = exercise.hint if hint is None else hint
+    details = list(details) + ([("hint", hint)] if hint else [])
+    return Result(exercise.id, "failed", summary, details, 0.0, exercise.points)
 
 
 def _call(answer, *args):

@@ -224,8 +224,8 @@ class Run:
         record = f"{self.job['private']}/record-{attempt}.pt"
         marker = f"{self.job['private']}/checking-{attempt}.txt"
         job = {"checks": self.job["checks"], "package": self.job["package"], "root": self.job["root"],
-               "seed": self.job["seed"],
-               "token": self.job["token"], "exercises": self.remaining, "out": record, "marker": marker}
+               "inputs": self.job["inputs"], "kernel_seed": self.job["kernel_seed"],
+               "exercises": self.remaining, "out": record, "marker": marker}
         cell = nbformat.v4.new_code_cell(HARNESS.format(path=self.job["harness"], job=job))
         cell.metadata["coursekit"] = {"grader": True}
         nb.cells.append(cell)

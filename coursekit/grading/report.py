@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..checks.result import Result
+from .ledger import seal
 
 STATUSES = ("ok", "timeout", "crashed", "malformed", "error")
 STATUS_WORDS = {
@@ -46,6 +47,15 @@ class Row:
     seed: int | None = None
     flags: list[str] = field(default_factory=list)  # code that looks aimed at the checks, for review
     executed: str = ""  # the executed copy, relative to the output folder
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Row":
+        """The Row that ``to_dict`` wrote (a finished row of a run that is resumed)."""
+        results = [Result(r["id"], r["status"], r["summary"], [tuple(d) for d in r["details"]], r["points"],
+                          r["max_points"]) for r in data["results"]]
+        return cls(data["student"], data["file"], data["assignment"], data["status"], results, list(data["notes"]),
+                   data["seconds"], data["sha256"], data["unchanged"], data["seed"], list(data["review"]),
+                   data["executed"])
 
     @property
     def total(self) -> float:
@@ -83,13 +93,21 @@ class Gradebook:
         return not self.changed
 
 
-def write_all(book: Gradebook, out: Path) -> None:
+def write_all(book: Gradebook, out: Path, secret: bytes | None = None) -> None:
+    """grades.csv, report.html, then grades.json, signed with ``secret`` (see ``ledger.seal``)."""
     write_csv(book, out / "grades.csv")
-    (out / "grades.json").write_text(json.dumps(
-        {"started": book.started, "seconds": round(book.seconds, 1), "settings": book.settings,
-         "changed": book.changed, "grader_changed": book.grader_changed, "exercises": book.exercises,
-         "rows": [row.to_dict() for row in book.rows]}, indent=1, ensure_ascii=False), encoding="utf-8")
-    (out / "report.html").write_text(html_report(book), encoding="utf-8")
+    _write(out / "report.html", html_report(book))
+    data = {"started": book.started, "seconds": round(book.seconds, 1), "settings": book.settings,
+            "changed": book.changed, "grader_changed": book.grader_changed, "exercises": book.exercises,
+            "rows": [row.to_dict() for row in book.rows]}
+    if secret is not None:
+        seal(data, out, secret)
+    _write(out / "grades.json", json.dumps(data, indent=1, ensure_ascii=False))
+
+
+def _write(path: Path, text: str) -> None:
+    """Write UTF-8; a lone surrogate (from a name or message that was not UTF-8) becomes an escape."""
+    path.write_bytes(text.encode("utf-8", "backslashreplace"))
 
 
 # ----------------------------------------------------------------------------- CSV
@@ -99,19 +117,24 @@ CSV_TAIL = ["total", "max", "run_time_s", "assignment", "file", "notes", "sha256
 
 
 def write_csv(book: Gradebook, path: Path) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as file:
+    with open(path, "w", newline="", encoding="utf-8", errors="backslashreplace") as file:
         writer = csv.writer(file)
         writer.writerow(CSV_HEAD + book.exercises + CSV_TAIL)
         for row in book.rows:
             points = [_number(row.points(id)) for id in book.exercises]
             notes = row.notes[:3] + ([f"review: {', '.join(row.flags)}"] if row.flags else [])
-            writer.writerow([row.student, row.status] + points + [
-                _number(row.total), _number(row.max), f"{row.seconds:.1f}", row.assignment, row.file,
-                " | ".join(notes), row.sha256, "yes" if row.unchanged else "NO"])
+            writer.writerow([_text(row.student), row.status] + points + [
+                _number(row.total), _number(row.max), f"{row.seconds:.1f}", _text(row.assignment), _text(row.file),
+                _text(" | ".join(notes)), row.sha256, "yes" if row.unchanged else "NO"])
 
 
 def _number(value) -> str:
     return "" if value is None else f"{value:g}"
+
+
+def _text(value: str) -> str:
+    """A text cell that a spreadsheet shows as text: one starting like a formula gets a ' in front."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r", "|", "%") else value
 
 
 # ----------------------------------------------------------------------------- HTML
@@ -155,6 +178,7 @@ def html_report(book: Gradebook) -> str:
              f"in {book.seconds:.0f} s with {s.get('jobs')} job(s); "
              f"time limits {s.get('cell_timeout'):g} s a cell, {s.get('timeout'):g} s a notebook; "
              f"run mode {e(str(s.get('mode')))}.</p>"]
+    parts.append(_isolation(book))
     parts.append(_integrity(book))
     parts.append(_summary(book))
     parts.append(_exercise_table(book))
@@ -170,6 +194,17 @@ def html_report(book: Gradebook) -> str:
         "the checks; it never changes a grade. What this does and does not defend against: "
         "<code>docs/THREAT_MODEL.md</code>.</p></main></body></html>")
     return "\n".join(parts)
+
+
+def _isolation(book: Gradebook) -> str:
+    if book.settings.get("isolated", True):
+        limits = book.settings.get("limits") or {}
+        words = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in limits.items())
+        return (f"<div class='fine'>✔ Each notebook ran in a bubblewrap sandbox of its own (no network, no view of "
+                f"other submissions or of this folder; limits: {html.escape(words)}).</div>")
+    return ("<div class='alert'><b>This run was NOT isolated</b> (<code>--unsafe-no-sandbox</code>): each "
+            "notebook's code ran with the grader's rights, could read and change any file the grader can, use the "
+            "network and leave processes behind. Trust these grades only as far as you trust the code.</div>")
 
 
 def _integrity(book: Gradebook) -> str:

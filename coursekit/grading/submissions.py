@@ -6,12 +6,17 @@
 - ``find_submissions(folder)``: every ``*.ipynb`` under the folder, read once: its bytes,
   their SHA-256, and either a notebook or the reason it is not one (empty, too large, not
   JSON, not a notebook). Reading never raises.
-- The student is ``metadata.coursekit.student`` when the notebook has it, else the name of
-  the sub-folder it was handed in under, else the file name (with the assignment's name
-  taken out: ``alice-00_how_exercises_work.ipynb`` is ``alice``).
+- The student is the name of the sub-folder it was handed in under when that folder holds
+  only this notebook, else the file name (a section folder, ``section-a/alice.ipynb``), with the
+  assignment's name taken out: ``alice-00_how_exercises_work.ipynb`` is ``alice``. A
+  ``metadata.coursekit.student`` that says otherwise is flagged, never believed.
 - The assignment is ``--assignment`` when given, else ``metadata.coursekit.assignment``
   (the exercise notebooks carry it), else an assignment named in the file name, else the one
-  whose checks the notebook calls, else the one most of the class handed in.
+  whose checks the notebook calls, else the one most of the class handed in. A folder that
+  mixes assignments must be graded with ``--assignment`` (``MixedAssignments``); then a notebook
+  of another assignment is flagged (and scores what it answers of this one).
+- Flags for the instructor (``Submission.flags``, the report's Review): byte-identical files,
+  symbolic links (never followed: not graded), another assignment, another student's id.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import os
 import re
 import warnings
 from collections import Counter
@@ -51,6 +57,7 @@ class Submission:
     notebook: nbformat.NotebookNode | None = None
     problem: str = ""  # why it is not a gradable notebook ("" when it is)
     notes: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)  # for the instructor's review; never change the grade
     student: str = ""
     assignment: str = ""
 
@@ -78,7 +85,7 @@ def checks_called(nb) -> list[tuple[str, str]]:
             continue
         try:
             tree = ast.parse(_without_magics(cell.source))
-        except SyntaxError:
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue
         for node in ast.walk(tree):
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "check"
@@ -106,6 +113,25 @@ def _without_magics(source: str) -> str:
 def read_submission(path: Path, folder: Path, max_bytes: int) -> Submission:
     """Read one file as a notebook, or say why it is not one. Never raises, never writes."""
     try:
+        return _read(path, folder, max_bytes)
+    except BaseException as error:  # RecursionError, MemoryError, ...: this file only, never the class
+        if isinstance(error, KeyboardInterrupt):
+            raise
+        return Submission(path, _relative(path, folder), sha256_of(path), 0,
+                          problem=f"the file could not be read as a notebook ({type(error).__name__})")
+
+
+def _read(path: Path, folder: Path, max_bytes: int) -> Submission:
+    if path.is_symlink() or os.path.realpath(path) != os.path.abspath(path):
+        sub = Submission(path, _relative(path, folder), "", 0,
+                         problem="a symbolic link, not a file: not followed, not graded (hand in the file itself)")
+        sub.flags.append("a symbolic link")
+        return sub
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:  # hashed in pieces, never read whole
+            return Submission(path, _relative(path, folder), sha256_of(path), size,
+                              problem=_problem(b"x", max_bytes, size))
         data = path.read_bytes()
     except OSError as error:
         return Submission(path, _relative(path, folder), "", 0, problem=f"the file could not be read ({error})")
@@ -130,12 +156,13 @@ def read_submission(path: Path, folder: Path, max_bytes: int) -> Submission:
     return sub
 
 
-def _problem(data: bytes, max_bytes: int) -> str:
-    """Why ``data`` is not a notebook worth running, or ""."""
+def _problem(data: bytes, max_bytes: int, size: int | None = None) -> str:
+    """Why ``data`` (of ``size`` bytes, when it was not read) is not a notebook worth running, or ""."""
+    size = len(data) if size is None else size
     if not data.strip():
         return "the file is empty" if not data else "the file holds only white space"
-    if len(data) > max_bytes:
-        return (f"the file is {len(data) / 2**20:.1f} MB, over the {max_bytes / 2**20:g} MB limit "
+    if size > max_bytes:
+        return (f"the file is {size / 2**20:.1f} MB, over the {max_bytes / 2**20:g} MB limit "
                 "(huge stored outputs? Clear the outputs and hand it in again, or raise --max-mb)")
     try:
         text = data.decode("utf-8-sig")
@@ -145,6 +172,10 @@ def _problem(data: bytes, max_bytes: int) -> str:
         content = json.loads(text)
     except json.JSONDecodeError as error:
         return f"not valid JSON (line {error.lineno}, column {error.colno}: {error.msg}); the file is damaged"
+    except RecursionError:
+        return "JSON nested too deeply to be a notebook"
+    except ValueError as error:  # an integer of thousands of digits, ...
+        return f"not JSON that Jupyter can open ({_short(error)})"
     if not isinstance(content, dict) or not isinstance(content.get("cells"), list) or "nbformat" not in content:
         return "JSON, but not a Jupyter notebook (no cells and nbformat version)"
     for number, cell in enumerate(content["cells"], 1):
@@ -156,28 +187,54 @@ def _problem(data: bytes, max_bytes: int) -> str:
 
 
 def find_submissions(folder: Path, max_bytes: int) -> list[Submission]:
-    """Every ``*.ipynb`` under ``folder`` (not in checkpoints or hidden folders), read."""
+    """Every ``*.ipynb`` under ``folder`` (not in checkpoints or hidden folders), read; copies flagged."""
     paths = sorted(p for p in folder.rglob("*.ipynb")
-                   if p.is_file() and not any(part in SKIPPED or part.startswith(".")
-                                              for part in p.relative_to(folder).parts))
-    return [read_submission(p, folder, max_bytes) for p in paths]
+                   if (p.is_file() or p.is_symlink()) and not any(part in SKIPPED or part.startswith(".")
+                                                                  for part in p.relative_to(folder).parts))
+    subs = [read_submission(p, folder, max_bytes) for p in paths]
+    same: dict[str, list[Submission]] = {}
+    for sub in subs:
+        if sub.sha256 and sub.size:
+            same.setdefault(sub.sha256, []).append(sub)
+    for copies in same.values():
+        for sub in copies if len(copies) > 1 else []:
+            others = ", ".join(other.file for other in copies if other is not sub)
+            sub.flags.append(f"byte for byte the same file as {others}")
+    return subs
 
 
 def sha256_of(path: Path) -> str:
+    """The SHA-256 of a file's bytes, read in pieces ("missing" if it cannot be read)."""
+    digest = hashlib.sha256()
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        with open(path, "rb") as file:
+            for block in iter(lambda: file.read(2**20), b""):
+                digest.update(block)
     except OSError:
         return "missing"
+    return digest.hexdigest()
 
 
 # ----------------------------------------------------------------------------- who and what
 
 
+class MixedAssignments(ValueError):
+    """The folder holds notebooks of several assignments and no ``--assignment`` was given."""
+
+
 def name_them(subs: list[Submission], known: dict[str, Assignment], assignment: str | None) -> None:
-    """Set each submission's assignment and student (unique across the class)."""
+    """Set each submission's assignment and student (unique across the class); flag what does not fit."""
     for sub in subs:
-        sub.assignment = assignment or _guess_assignment(sub, known)
-    common = Counter(s.assignment for s in subs if s.assignment).most_common(1)
+        try:
+            sub.assignment = assignment or _guess_assignment(sub, known)
+        except Exception as error:  # a pathological cell (ast too deep, ...): this file only
+            sub.assignment = ""
+            sub.notes.append(f"its code could not be read to tell the assignment ({type(error).__name__})")
+    found = Counter(s.assignment for s in subs if s.assignment)
+    if not assignment and len(found) > 1:
+        raise MixedAssignments("the folder mixes assignments (" + ", ".join(f"{name}: {n}" for name, n in
+                               found.most_common()) + "); grade one at a time with --assignment NAME")
+    common = found.most_common(1)
     for sub in subs:
         if not sub.assignment and common:
             sub.assignment = common[0][0]
@@ -186,9 +243,27 @@ def name_them(subs: list[Submission], known: dict[str, Assignment], assignment: 
         declared = _metadata(sub).get("assignment")
         if assignment and isinstance(declared, str) and declared != assignment:
             sub.notes.append(f"the notebook says it is {declared!r}; graded as {assignment!r} (--assignment)")
+            sub.flags.append(f"a notebook of another assignment ({declared!r})")
+        elif assignment and sub.notebook is not None:
+            try:
+                looks = _guess_assignment(sub, known, from_name=False)
+            except Exception:
+                looks = ""
+            if looks and looks != assignment:
+                sub.flags.append(f"looks like a notebook of another assignment ({looks!r})")
+    per_folder: Counter = Counter()
+    for sub in subs:
+        parts = sub.file.split("/")[:-1]
+        per_folder.update({"/".join(parts[:n]) for n in range(1, len(parts) + 1)})
     seen: Counter = Counter()
     for sub in subs:
-        student = _student(sub)
+        try:
+            student = _student(sub, per_folder)
+        except Exception:
+            student = "student"
+        claimed = _metadata(sub).get("student")
+        if isinstance(claimed, str) and claimed.strip() and _safe_id(claimed) != student:
+            sub.flags.append(f"its metadata says it is from {_safe_id(claimed)!r}")
         seen[student] += 1
         if seen[student] > 1:
             sub.notes.append(f"another submission is also from {student!r}")
@@ -201,12 +276,12 @@ def _metadata(sub: Submission) -> dict:
     return meta if isinstance(meta, dict) else {}
 
 
-def _guess_assignment(sub: Submission, known: dict[str, Assignment]) -> str:
+def _guess_assignment(sub: Submission, known: dict[str, Assignment], from_name: bool = True) -> str:
     declared = _metadata(sub).get("assignment")
-    if isinstance(declared, str) and declared in known:
+    if from_name and isinstance(declared, str) and declared in known:
         return declared
     in_name = [name for name in known if Path(name).name in sub.path.stem]
-    if in_name:
+    if from_name and in_name:
         return max(in_name, key=len)
     if sub.notebook is not None:
         called = {id for id, _ in checks_called(sub.notebook)}
@@ -217,22 +292,35 @@ def _guess_assignment(sub: Submission, known: dict[str, Assignment]) -> str:
     return ""
 
 
-def _student(sub: Submission) -> str:
-    declared = _metadata(sub).get("student")
-    if isinstance(declared, str) and declared.strip():
-        name = declared
-    elif "/" in sub.file:
-        name = sub.file.split("/")[0]
+def _student(sub: Submission, per_folder: Counter) -> str:
+    """The folder's name when it holds only this notebook, else the file's (without the assignment's name)."""
+    folder = sub.file.rsplit("/", 1)[0] if "/" in sub.file else ""
+    top = folder.split("/")[0]
+    if folder and per_folder[top] == 1:  # one notebook under this folder, however deep: its student
+        name = top
+    elif folder and per_folder[folder] == 1:
+        name = folder.split("/")[-1]
     else:
         name = sub.path.stem
         if sub.assignment:
             rest = name.replace(Path(sub.assignment).name, "").strip(" -_.")
             name = rest or name
+    return _safe_id(name)
+
+
+def _safe_id(name: str) -> str:
     return re.sub(r"[^\w.@-]+", "_", name.strip()).strip("._") or "student"
 
 
 def _relative(path: Path, folder: Path) -> str:
-    return path.relative_to(folder).as_posix()
+    return printable(path.relative_to(folder).as_posix())
+
+
+def printable(name: str) -> str:
+    """A file name as text that is safe anywhere: bytes that are not UTF-8 and control characters
+    (a new line that would fake a line of the log) become backslash escapes."""
+    text = os.fsencode(name).decode("utf-8", "backslashreplace")
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _short(error: Exception) -> str:
@@ -261,5 +349,5 @@ def review_flags(nb) -> list[str]:
     """What in the notebook's code looks aimed at the checks or the grader, in words."""
     if nb is None:
         return []
-    source = "\n".join(cell.source for cell in nb.cells if cell.cell_type == "code")
+    source = "\n".join(str(cell.get("source", "")) for cell in nb.cells if cell.get("cell_type") == "code")
     return [words for pattern, words in REVIEW if re.search(pattern, source, flags=re.M)]
