@@ -21,6 +21,8 @@ trains on small images: :func:`lenet5` (MNIST, 28x28), :func:`alexnet_cifar`,
 - ``efficientnet.py``: EfficientNet-Lite0 with its ImageNet weights (inverted residual blocks)
 - ``autoencoders.py``: dense and convolutional autoencoders for 28x28 digits (Day 5)
 - ``vae.py``: a variational autoencoder with dense layers (Day 5)
+- ``dcgan.py``: a DCGAN-style generator and discriminator for 28x28 digits (Day 5)
+- ``infogan.py``: InfoGAN's generator and its discriminator with a shared Q head (Day 5)
 - ``weights.py``: :func:`load_pretrained`, pretrained ImageNet weights loaded strictly
 - ``summary.py``: :func:`count_parameters`
 """
@@ -28,7 +30,9 @@ trains on small images: :func:`lenet5` (MNIST, 28x28), :func:`alexnet_cifar`,
 from .alexnet import AlexNet, alexnet, alexnet_cifar
 from .autoencoders import Autoencoder, conv_autoencoder, dense_autoencoder
 from .cifar_cnn import cifar_cnn
+from .dcgan import dcgan_discriminator, dcgan_generator
 from .efficientnet import LITE0_MEAN, LITE0_STD, EfficientNetLite, InvertedResidual, efficientnet_lite0
+from .infogan import InfoDiscriminator, InfoGenerator, infogan_discriminator, infogan_generator
 from .googlenet import GoogLeNet, Inception, InceptionAux, googlenet, googlenet_cifar
 from .lenet import lenet5
 from .resnet import BasicBlock, Bottleneck, ResNet, plain_cifar, resnet18, resnet20, resnet32, resnet34, resnet44, \
@@ -51,4 +55,6 @@ __all__ = [
     "BasicBlock", "Bottleneck", "ResNet", "resnet18", "resnet34", "resnet50",
     "resnet_cifar", "plain_cifar", "resnet20", "resnet32", "resnet44", "resnet56",
     "Autoencoder", "dense_autoencoder", "conv_autoencoder", "VAE", "vae_mlp",
+    "dcgan_generator", "dcgan_discriminator",
+    "InfoGenerator", "InfoDiscriminator", "infogan_generator", "infogan_discriminator",
 ]
