@@ -22,6 +22,7 @@ trains on small images: :func:`lenet5` (MNIST, 28x28), :func:`alexnet_cifar`,
 - ``autoencoders.py``: dense and convolutional autoencoders for 28x28 digits (Day 5)
 - ``vae.py``: a variational autoencoder with dense layers (Day 5)
 - ``dcgan.py``: a DCGAN-style generator and discriminator for 28x28 digits (Day 5)
+- ``conditional_gans.py``: label-conditioned generator and discriminator, AC-GAN's discriminator (Day 5)
 - ``infogan.py``: InfoGAN's generator and its discriminator with a shared Q head (Day 5)
 - ``weights.py``: :func:`load_pretrained`, pretrained ImageNet weights loaded strictly
 - ``summary.py``: :func:`count_parameters`
@@ -30,6 +31,8 @@ trains on small images: :func:`lenet5` (MNIST, 28x28), :func:`alexnet_cifar`,
 from .alexnet import AlexNet, alexnet, alexnet_cifar
 from .autoencoders import Autoencoder, conv_autoencoder, dense_autoencoder
 from .cifar_cnn import cifar_cnn
+from .conditional_gans import ACGANDiscriminator, ConditionalDiscriminator, ConditionalGenerator, \
+    acgan_discriminator, conditional_discriminator, conditional_generator
 from .dcgan import dcgan_discriminator, dcgan_generator
 from .efficientnet import LITE0_MEAN, LITE0_STD, EfficientNetLite, InvertedResidual, efficientnet_lite0
 from .infogan import InfoDiscriminator, InfoGenerator, infogan_discriminator, infogan_generator
@@ -56,5 +59,7 @@ __all__ = [
     "resnet_cifar", "plain_cifar", "resnet20", "resnet32", "resnet44", "resnet56",
     "Autoencoder", "dense_autoencoder", "conv_autoencoder", "VAE", "vae_mlp",
     "dcgan_generator", "dcgan_discriminator",
+    "ConditionalGenerator", "ConditionalDiscriminator", "ACGANDiscriminator",
+    "conditional_generator", "conditional_discriminator", "acgan_discriminator",
     "InfoGenerator", "InfoDiscriminator", "infogan_generator", "infogan_discriminator",
 ]

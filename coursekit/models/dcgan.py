@@ -15,7 +15,7 @@ from __future__ import annotations
 from torch import nn
 
 
-def _init_dcgan(module: nn.Module) -> None:
+def init_dcgan_weights(module: nn.Module) -> None:
     """DCGAN's initialization: conv weights from N(0, 0.02), batch-norm scales from N(1, 0.02)."""
     for m in module.modules():
         if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
@@ -51,7 +51,7 @@ def dcgan_generator(z_dim: int = 64, width: int = 32, batch_norm: bool = True) -
         nn.ConvTranspose2d(width, 1, kernel_size=4, stride=2, padding=1),  # 14 -> 28
         nn.Tanh(),
     )
-    _init_dcgan(generator)
+    init_dcgan_weights(generator)
     generator.z_dim = z_dim
     return generator
 
@@ -71,5 +71,5 @@ def dcgan_discriminator(width: int = 32) -> nn.Sequential:
         nn.Flatten(),
         nn.Linear(2 * width * 7 * 7, 1),
     )
-    _init_dcgan(discriminator)
+    init_dcgan_weights(discriminator)
     return discriminator
