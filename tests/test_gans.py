@@ -14,13 +14,7 @@ from coursekit.models import count_parameters
 from coursekit.models.dcgan import dcgan_discriminator, dcgan_generator
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small networks on a busy machine: one thread is much faster than two that compete."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # see tests/conftest.py
 
 
 def test_losses_match_their_formulas_on_probabilities():

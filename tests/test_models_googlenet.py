@@ -103,15 +103,6 @@ def test_train_mode_returns_aux_outputs_and_eval_mode_only_the_logits():
     assert on_meta(num_classes=7).train()(x).shape == (2, 7)
 
 
-@pytest.fixture
-def one_thread():
-    """Small CPU work is faster on one thread than fighting other processes for two."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_aux_losses_reach_their_own_weights(one_thread):
     # real numbers on a small input: 64x64 still leaves 4x4 maps at inception4a
     torch.manual_seed(0)

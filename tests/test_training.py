@@ -11,13 +11,7 @@ matplotlib.use("Agg")
 from coursekit.training import History, evaluate, fit, load_checkpoint, make_loader, save_checkpoint  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models: one thread is faster, and immune to a busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # see tests/conftest.py
 
 
 def blobs(n=200, seed=0):

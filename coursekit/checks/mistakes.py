@@ -45,3 +45,29 @@ def has_nan(got) -> bool:
     items = got if isinstance(got, (tuple, list)) else [got]
     return any(isinstance(t, torch.Tensor) and t.is_floating_point() and not bool(t.isfinite().all())
                for t in items)
+
+
+def raises_value_error(answer, *args):
+    """A Case ``use`` for bad input: ``answer(*args)``, with a ValueError, or an error from inside
+    PyTorch (RuntimeError, IndexError, TypeError), turned into its text ("ValueError: ...")."""
+    try:
+        return answer(*args)
+    except ValueError as error:
+        return f"ValueError: {error}"
+    except (RuntimeError, IndexError, TypeError) as error:
+        return f"{type(error).__name__}: {error}"
+
+
+def is_value_error(what: str):
+    """A Case ``test`` to go with :func:`raises_value_error`: passes a ValueError with a message that
+    says something; otherwise says that a ValueError saying ``what`` was expected."""
+    def test(got):
+        if isinstance(got, str) and got.startswith("ValueError"):
+            if len(got) > len("ValueError: ") + 10:
+                return None
+            return "the ValueError needs a message that says what is wrong"
+        if isinstance(got, str) and got.split(":")[0] in ("RuntimeError", "IndexError", "TypeError"):
+            return (f"this raised {got.split(':')[0]} from inside PyTorch; check the input first and raise a "
+                    f"ValueError that says {what}")
+        return f"expected a ValueError that says {what}, got {describe(got)}"
+    return test

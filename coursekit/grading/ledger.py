@@ -16,7 +16,7 @@ import json
 import threading
 from pathlib import Path
 
-from .submissions import printable
+from .submissions import printable, sha256_of as file_sha256
 
 JOURNAL = "rows.jsonl"
 
@@ -30,17 +30,6 @@ def sign(secret: bytes, data: dict) -> str:
 
 def signed(secret: bytes, data: dict) -> bool:
     return isinstance(data, dict) and hmac.compare_digest(str(data.get("signature", "")), sign(secret, data))
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    try:
-        with open(path, "rb") as file:
-            for block in iter(lambda: file.read(2**20), b""):
-                digest.update(block)
-    except OSError:
-        return "missing"
-    return digest.hexdigest()
 
 
 class Journal:

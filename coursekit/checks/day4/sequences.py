@@ -21,7 +21,7 @@ import torch
 from ..cases import Case, exercise, input_seed
 from ..compare import compare, describe
 from ..day0 import _random
-from ..mistakes import has_nan, judged, matches
+from ..mistakes import has_nan, is_value_error, judged, matches, raises_value_error
 from ..refuse import refusing
 
 # ----------------------------------------------------------------------------- 1. windows
@@ -64,24 +64,6 @@ def _windows_case(series, length, horizon, what, hint=""):
                 test=judged(expected, _window_mistakes(series, length, horizon)))
 
 
-def _raises_value_error(answer, *args):
-    try:
-        result = answer(*args)
-    except ValueError as error:
-        return f"ValueError: {error}"
-    return result
-
-
-def _is_value_error(what):
-    def test(got):
-        if isinstance(got, str) and got.startswith("ValueError"):
-            if len(got) > len("ValueError: ") + 10:
-                return None
-            return "the ValueError needs a message that says what is wrong"
-        return f"expected a ValueError that says {what}, got {describe(got)}"
-    return test
-
-
 @exercise("day4.sliding_windows", expects="function", answer="sliding_windows",
           hint="Work out the first window and the last one on paper for a series 0, 1, ..., 9, length 3, horizon 1: "
                "which indices does each use, and how many windows are there?")
@@ -96,7 +78,7 @@ def sliding_windows_cases():
     yield _windows_case(_random(40, seed=300 + input_seed(), dtype=torch.float64), 7, 2, "a random float64 series",
                         hint="Index the series itself, so the windows keep its dtype.")
     yield Case("a series of 4 values, length=3, horizon=2: no window fits", args=(torch.arange(4.0), 3, 2),
-               use=_raises_value_error, test=_is_value_error("the series is too short for one window"),
+               use=raises_value_error, test=is_value_error("the series is too short for one window"),
                hint="When no window fits, raise ValueError with a message that says so (an empty result hides the "
                     "problem).")
 
@@ -204,13 +186,13 @@ def sample_with_temperature_cases():
                args=(logits.expand(100, -1).clone(), 1.0, seed), use=_same_draws_twice, test=_reproducible)
     for temperature in (0.0, -1.0):
         yield Case(f"temperature {temperature}", args=(logits, temperature, seed), use=_draw_or_error,
-                   test=_is_value_error("the temperature must be positive"),
+                   test=is_value_error("the temperature must be positive"),
                    hint="Dividing by 0 or by a negative number gives inf or reversed preferences without a word: "
                         "raise ValueError with a message instead.")
 
 
 def _draw_or_error(answer, logits, temperature, seed):
-    return _raises_value_error(_draw, answer, logits, temperature, seed)
+    return raises_value_error(_draw, answer, logits, temperature, seed)
 
 
 # ----------------------------------------------------------------------------- 3. a mixture NLL

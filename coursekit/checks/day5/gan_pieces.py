@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from ..cases import Case, exercise, input_seed
 from ..compare import describe
 from ..day0 import _random
-from ..mistakes import has_nan, judged
+from ..mistakes import has_nan, is_value_error, judged, raises_value_error
 
 _TOLERANCE = {"atol": 1e-4, "rtol": 1e-5}
 
@@ -167,29 +167,6 @@ def _concat_case(z, labels, n_classes, what, hint=""):
                 test=judged(expected, _concat_mistakes(z, labels, n_classes)))
 
 
-def _raises_value_error(answer, *args):
-    try:
-        result = answer(*args)
-    except ValueError as error:
-        return f"ValueError: {error}"
-    except (RuntimeError, IndexError, TypeError) as error:
-        return f"{type(error).__name__}: {error}"
-    return result
-
-
-def _is_value_error(what):
-    def test(got):
-        if isinstance(got, str) and got.startswith("ValueError"):
-            if len(got) > len("ValueError: ") + 10:
-                return None
-            return "the ValueError needs a message that says what is wrong"
-        if isinstance(got, str):
-            return (f"this raised {got.split(':')[0]} from inside PyTorch; check the labels first and raise a "
-                    f"ValueError that says {what}")
-        return f"expected a ValueError that says {what}, got {describe(got)}"
-    return test
-
-
 @exercise("day5.concat_label", expects="function", answer="concat_label",
           hint="Build the one-hot code of the labels first and print it with its shape and dtype; then join it to z "
                "along the feature dimension.")
@@ -207,7 +184,7 @@ def concat_label_cases():
                             (torch.tensor([3, 1]), "4 noise vectors but 2 labels"),
                             (torch.tensor([3.0, 1.0, 0.5, 2.0]), "labels that are not integers")):
         yield Case(f"{problem}: z of shape [4, 3], labels {describe(labels)}", args=(z, labels, 10),
-                   use=_raises_value_error, test=_is_value_error(f"what is wrong with the labels ({problem})"),
+                   use=raises_value_error, test=is_value_error(f"what is wrong with the labels ({problem})"),
                    hint="Check the labels before using them (their dtype, their range, their count) and raise "
                         "ValueError with a message that says what is wrong.")
 
