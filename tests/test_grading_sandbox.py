@@ -142,3 +142,22 @@ def test_the_sandbox_hides_what_it_must():
     assert f"--ro-bind {ROOT} {ROOT}" in text and f"--tmpfs {ROOT / 'solutions'}" in text
     assert "--bind /tmp/w /tmp/w" in text and argv[-2:] == ["python", "w.py"]
     assert f"--nproc={LIMITS.processes}" in text and f"--as={LIMITS.memory_mb * 2**20}" in text
+
+
+def test_a_course_under_tmp_stays_visible_inside_the_sandbox(tmp_path):
+    """A fresh clone or a CI checkout may live under /tmp, which the sandbox mounts afresh: it must bind the
+    course into that /tmp, not hide it behind it (found by a fresh-clone run: the venv's python vanished)."""
+    course = tmp_path / "course"
+    (course / "solutions").mkdir(parents=True)
+    (course / "lesson.txt").write_text("visible\n")
+    (course / "solutions" / "answer.txt").write_text("hidden")
+    work = tmp_path / "work"
+    work.mkdir()
+    box = sandbox.Sandbox(sandbox.shutil.which("bwrap"), LIMITS, [Path("/usr"), course], [course / "solutions"])
+    script = f"cat {course / 'lesson.txt'}; ls {course / 'solutions'} | wc -l; ls /tmp | wc -l"
+    argv = box.command(["/bin/sh", "-c", script], writable=[work], read_only=[], cwd=work, uid=None)
+    done = sandbox.subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    visible, hidden_entries, tmp_entries = done.stdout.split()
+    assert visible == "visible" and hidden_entries == "0"
+    assert int(tmp_entries) == 1  # only the path down to the test's own folders, nothing else of the real /tmp

@@ -102,7 +102,8 @@ class Sandbox:
         for path in writable:
             _own(path, uid)
         drop = [] if uid is not None else ["--cap-drop", "ALL"]  # (as root, setpriv drops them after changing user)
-        args = [self.bwrap, *_namespaces(), *drop, "--tmpfs", "/"]
+        # /tmp first: a course or Python that lives under /tmp (a fresh clone, a CI checkout) is bound into it
+        args = [self.bwrap, *_namespaces(), *drop, "--tmpfs", "/", "--tmpfs", "/tmp"]
         for folder in sorted({parent for path in self.readable for parent in path.parents if parent != Path("/")}):
             args += ["--perms", "0755", "--dir", str(folder)]
         for path in self.readable:
@@ -110,7 +111,7 @@ class Sandbox:
         for name in ("bin", "lib", "lib64", "sbin"):
             if Path(f"/{name}").is_symlink() and Path("/usr") in self.readable:
                 args += ["--symlink", os.readlink(f"/{name}"), f"/{name}"]
-        args += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--tmpfs", "/dev/shm"]
+        args += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/dev/shm"]
         args += [arg for device in sorted(Path("/dev").glob("nvidia*")) for arg in ("--dev-bind", str(device),
                                                                                         str(device))]
         for path in self.hidden:  # behind an empty folder (a file: behind /dev/null)
