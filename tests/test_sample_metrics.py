@@ -101,3 +101,13 @@ def test_the_scorer_is_trained_once_cached_and_a_damaged_cache_is_retrained(real
     assert third.test_accuracy == pytest.approx(first.test_accuracy)  # the same seed, the same scorer
     with pytest.raises(ValueError, match="mode must be one of"):
         sm.mnist_scorer(mode="huge", root=real_data)
+
+
+def test_real_halves_are_disjoint_random_and_refuse_too_few():
+    images = torch.arange(100.0).view(100, 1, 1, 1)
+    a, b = sm.real_halves(images, 40)
+    assert len(a) == len(b) == 40 and not set(a.flatten().tolist()) & set(b.flatten().tolist())
+    assert a.flatten().tolist() != list(range(40))  # not the first 40 in order
+    assert torch.equal(a, sm.real_halves(images, 40)[0])  # the same seed, the same sets
+    with pytest.raises(ValueError, match="disjoint"):
+        sm.real_halves(images, 51)
