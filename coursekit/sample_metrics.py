@@ -79,38 +79,39 @@ def mnist_scorer(*, mode=None, cache: bool = True, verbose: bool = True, root=No
     if mode_name not in RECIPES:
         raise ValueError(f"mode must be one of {sorted(RECIPES)} or a RunMode; got {mode!r}.")
     recipe = RECIPES[mode_name]
-    data = load_mnist(root, limit=recipe.test_images)
+    data = load_mnist(root)  # once; each recipe takes the first digits of each split it needs
+    x_test, y_test = data.x_test[:recipe.test_images], data.y_test[:recipe.test_images]
     scorer = DigitScorer()
     path = cache_dir() / "models" / f"mnist_scorer-v{SCORER_VERSION}-{mode_name}.pt"
     trained = not (cache and _load(scorer, path))
     if trained:
-        _train(scorer, load_mnist(root, limit=recipe.train_images), recipe)
+        _train(scorer, data.x_train[:recipe.train_images], data.y_train[:recipe.train_images], recipe)
         if cache:
             _save(scorer, path)
     scorer.eval()
-    scorer.test_accuracy = requested_share(scorer, data.x_test, data.y_test)
+    scorer.test_accuracy = requested_share(scorer, x_test, y_test)
     if verbose:
         source = "trained now" if trained else f"loaded from {path.parent}"
         print(f"MNIST scorer ({mode_name} recipe, {source}): {scorer.test_accuracy:.2%} on "
-              f"{len(data.y_test):,} test digits")
+              f"{len(y_test):,} test digits")
     return scorer
 
 
-def _train(scorer: DigitScorer, data, recipe: Recipe) -> None:
+def _train(scorer: DigitScorer, x_train: torch.Tensor, y_train: torch.Tensor, recipe: Recipe) -> None:
     generator = torch.Generator().manual_seed(0)  # the same scorer on every machine and every run
     with torch.random.fork_rng():
         torch.manual_seed(0)
         scorer.apply(_reset)
         optimizer = torch.optim.Adam(scorer.parameters(), lr=2e-3)
-        steps = recipe.epochs * (len(data.y_train) // 128)
+        steps = recipe.epochs * (len(y_train) // 128)
         schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=2e-3, total_steps=steps)
         scorer.train()
         for _ in range(recipe.epochs):
-            order = torch.randperm(len(data.y_train), generator=generator)
+            order = torch.randperm(len(y_train), generator=generator)
             for start in range(0, len(order) - 127, 128):
                 batch = order[start:start + 128]
-                images = _shifted(data.x_train[batch], generator)
-                loss = nn.functional.cross_entropy(scorer(images), data.y_train[batch])
+                images = _shifted(x_train[batch], generator)
+                loss = nn.functional.cross_entropy(scorer(images), y_train[batch])
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
