@@ -1,8 +1,9 @@
-"""What the design exercises share: a model's logits have the right shape, its test accuracy reaches a bar.
+"""What the design exercises share: a model's size, its logits' shape, its test accuracy against a bar.
 
 A design exercise (Day 1's MNIST network, Day 2's CIFAR-10 network, Day 3's transfer model) checks two cases: the model's
 output on a few images, then its accuracy on test images it never saw, against a threshold that
-depends on the run mode. Each day's module keeps its own threshold, data and advice.
+depends on the run mode; those with a parameter budget (Days 2, 4 and 5) also count the model's
+parameters. Each day's module keeps its own threshold, budget, data and advice.
 """
 
 from __future__ import annotations
@@ -10,6 +11,11 @@ from __future__ import annotations
 import torch
 
 from .compare import describe
+
+
+def parameter_count(model, *inputs) -> int:
+    """A case ``use``: how many numbers the model learns, its parameters' sizes summed (``inputs`` are ignored)."""
+    return sum(p.numel() for p in model.parameters())
 
 
 def logits_shape(n_images: int = 8, n_classes: int = 10):

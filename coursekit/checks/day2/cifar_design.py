@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 
 from ..cases import Case, exercise
-from ..design import logits_shape, reaches
+from ..design import logits_shape, parameter_count, reaches
 
 PARAMETER_BUDGET = 300_000
 FULL_CIFAR_TRAIN = 50_000
@@ -28,10 +28,6 @@ def cifar_threshold(n_train: int | None = None) -> float:
     if mode.name == "full" and n_train is not None and n_train < FULL_CIFAR_TRAIN:
         mode = type(mode)("laptop", "full mode on a subset of CIFAR-10")
     return mode.pick(fast=0.20, laptop=0.50, full=0.85)
-
-
-def _count_parameters(model, *args):
-    return sum(p.numel() for p in model.parameters())
 
 
 def _within_budget(count):
@@ -55,7 +51,7 @@ def cifar_model_cases():
     from ...data import load_cifar10
     from ...modes import run_mode
 
-    yield Case("the model itself: how many parameters does it learn?", use=_count_parameters, test=_within_budget)
+    yield Case("the model itself: how many parameters does it learn?", use=parameter_count, test=_within_budget)
     images = torch.rand(8, 3, 32, 32, generator=torch.Generator().manual_seed(620))
     yield Case("8 images of shape [8, 3, 32, 32]", args=(images,), test=logits_shape())
     cifar = load_cifar10()

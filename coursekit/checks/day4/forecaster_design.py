@@ -15,6 +15,7 @@ import torch
 
 from ..cases import Case, exercise
 from ..compare import describe
+from ..design import parameter_count
 
 PARAMETER_BUDGET = 5_000
 INPUT_DAYS = 30
@@ -35,10 +36,6 @@ def held_out_windows(temperatures) -> tuple[torch.Tensor, torch.Tensor]:
     days = torch.arange(start, len(values))
     inputs = values[days[:, None] - INPUT_DAYS + torch.arange(INPUT_DAYS)]
     return inputs, values[days]
-
-
-def _count_parameters(model, *args):
-    return sum(p.numel() for p in model.parameters())
 
 
 def _within_budget(count):
@@ -91,7 +88,7 @@ def _beats_naive(naive, margin):
 def forecaster_cases():
     from ...data import load_timeseries
 
-    yield Case("the model itself: how many parameters does it learn?", use=_count_parameters, test=_within_budget)
+    yield Case("the model itself: how many parameters does it learn?", use=parameter_count, test=_within_budget)
     temperatures = load_timeseries("daily-min-temperatures")
     inputs, targets = held_out_windows(temperatures)
     yield Case(f"8 windows of {INPUT_DAYS} temperatures, shape [8, {INPUT_DAYS}]", args=(inputs[:8],), use=_forecast,

@@ -17,6 +17,7 @@ import torch
 
 from ..cases import Case, exercise, input_seed
 from ..compare import describe
+from ..design import parameter_count
 
 PARAMETER_BUDGET = 500_000
 SAMPLES_PER_DIGIT = 100
@@ -28,10 +29,6 @@ def requested_share_threshold() -> float:
     from ...modes import run_mode
 
     return run_mode().pick(fast=0.2, laptop=0.85, full=0.9)
-
-
-def _count_parameters(model, *args):
-    return sum(p.numel() for p in model.parameters())
 
 
 def _within_budget(count):
@@ -102,7 +99,7 @@ def _recognized(labels, threshold):
                "[N] and returns images [N, 1, 28, 28] in [0, 1]. Look at a grid of its samples, one row per digit, "
                "before you check.")
 def conditional_generator_cases():
-    yield Case("the generator itself: how many parameters does it learn?", use=_count_parameters,
+    yield Case("the generator itself: how many parameters does it learn?", use=parameter_count,
                test=_within_budget)
     yield Case("the generator itself: how long are its noise vectors (latent_dim)?", use=_latent_dim,
                test=_has_latent_dim)
